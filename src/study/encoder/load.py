@@ -1,0 +1,119 @@
+"""Resolve and load the encoder that params name.
+
+One interface for both scales: ``multilingual-e5-small-q4`` (the offline stand-in, rebuilt by
+:mod:`study.encoder.build`), a local checkpoint folder, or a Hugging Face hub name such as
+``xlm-roberta-large`` for full-scale users. Hub loading is the real ``from_pretrained`` call;
+when the hub cannot be reached the error says what to do instead of a long traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from study.encoder.build import OFFLINE_ENCODER_NAME, default_output_dir, read_manifest
+from study.errors import EncoderError
+
+#: Short names accepted in params, mapped to hub repositories (DESIGN.md, full-scale sources).
+HUB_ALIASES = {
+    "xlm-roberta-large": "FacebookAI/xlm-roberta-large",
+    "xlm-roberta-base": "FacebookAI/xlm-roberta-base",
+}
+KNOWN_ENCODERS = (OFFLINE_ENCODER_NAME, *HUB_ALIASES, *HUB_ALIASES.values())
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """What an encoder name resolves to: a local folder or a hub repository id."""
+
+    name: str
+    source: str  # "offline-build", "local" or "hub"
+    location: str  # folder path or hub id
+
+    @property
+    def is_local(self) -> bool:
+        return self.source != "hub"
+
+
+def resolve_encoder(name: str) -> EncoderSpec:
+    """Map a params encoder name to where it is loaded from (does not load anything)."""
+    if name == OFFLINE_ENCODER_NAME:
+        return EncoderSpec(name, "offline-build", str(default_output_dir()))
+    if name in HUB_ALIASES:
+        return EncoderSpec(name, "hub", HUB_ALIASES[name])
+    if Path(name).expanduser().is_dir():
+        return EncoderSpec(name, "local", str(Path(name).expanduser().resolve()))
+    if "/" in name and not name.startswith((".", "/", "~")):
+        return EncoderSpec(name, "hub", name)
+    raise EncoderError(
+        f"unknown encoder '{name}': use one of {', '.join(KNOWN_ENCODERS)}, a hub id (owner/name) "
+        "or a local checkpoint folder"
+    )
+
+
+def ensure_available(spec: EncoderSpec) -> Path | str:
+    """Return the path or hub id to pass to ``from_pretrained``, checking local folders exist."""
+    if spec.source == "hub":
+        return spec.location
+    path = Path(spec.location)
+    if not (path / "config.json").is_file():
+        if spec.source == "offline-build":
+            raise EncoderError(
+                f"encoder '{spec.name}' is not built yet ({path} has no config.json): run `study model build`"
+            )
+        raise EncoderError(f"{path}: not a Hugging Face checkpoint (no config.json)")
+    return path
+
+
+def _hub_error(spec: EncoderSpec, exc: Exception) -> EncoderError:
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("TRANSFORMERS_OFFLINE") == "1"
+    why = "offline mode is on (HF_HUB_OFFLINE=1)" if offline else "the Hugging Face hub could not be reached"
+    return EncoderError(
+        f"cannot load encoder '{spec.location}': {why} and it is not in the local Hugging Face cache. "
+        "Either run once on a machine with internet access (the download is cached in ~/.cache/huggingface), "
+        f"point encoder.name at a local checkpoint folder, or use '{OFFLINE_ENCODER_NAME}' "
+        f"(`study model build`). Detail: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    )
+
+
+def load_tokenizer(name: str):
+    """Load the tokenizer of encoder ``name`` (fast, with word alignment)."""
+    from transformers import AutoTokenizer
+
+    spec = resolve_encoder(name)
+    where = ensure_available(spec)
+    try:
+        return AutoTokenizer.from_pretrained(str(where))
+    except OSError as exc:
+        if spec.source == "hub":
+            raise _hub_error(spec, exc) from exc
+        raise EncoderError(f"{where}: tokenizer files are missing or corrupt ({exc}); rebuild it") from exc
+
+
+def load_encoder(name: str):
+    """Load the bare encoder (no pooler, no head) of ``name`` as a ``transformers`` model."""
+    import transformers
+    from transformers import AutoConfig, AutoModel
+
+    spec = resolve_encoder(name)
+    where = ensure_available(spec)
+    transformers.logging.set_verbosity_error()
+    try:
+        config = AutoConfig.from_pretrained(str(where))
+        kwargs = {"add_pooling_layer": False} if config.model_type in {"bert", "xlm-roberta", "roberta"} else {}
+        return AutoModel.from_pretrained(str(where), config=config, **kwargs)
+    except OSError as exc:
+        if spec.source == "hub":
+            raise _hub_error(spec, exc) from exc
+        raise EncoderError(f"{where}: checkpoint is missing files or corrupt ({exc}); rebuild it") from exc
+
+
+def encoder_fingerprint(name: str) -> dict:
+    """What identifies the encoder in provenance: name, source and (offline) weights sha256."""
+    spec = resolve_encoder(name)
+    info = {"name": spec.name, "source": spec.source, "location": spec.location}
+    if spec.is_local:
+        manifest = read_manifest(Path(spec.location))
+        info["weights_sha256"] = manifest.get("files", {}).get("model.safetensors")
+    return info

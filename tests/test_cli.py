@@ -1,0 +1,94 @@
+"""The ``study`` command as a user runs it: output, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import REPO
+
+
+def study(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "study.cli", *args], capture_output=True, text=True,
+                          cwd=REPO, env=full_env, timeout=300)
+
+
+def test_params_show_prints_hash_and_grid():
+    out = study("params", "show", "params/default.yaml")
+    assert out.returncode == 0, out.stderr
+    assert "params hash" in out.stdout
+    assert "18 runs (6 schedules x 3 seeds)" in out.stdout
+    assert "seq-mnli-squad_v1__seed2" in out.stdout
+
+
+def test_bad_params_give_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((REPO / "params" / "smoke.yaml").read_text().replace("formulation:", "formulaton:"))
+    out = study("params", "show", str(bad))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("study: error: ")
+    assert "srl.formulaton" in lines[0] and "Traceback" not in out.stderr
+
+
+def test_data_check_lists_the_bundle():
+    out = study("data", "check")
+    assert out.returncode == 0, out.stderr
+    assert "srl/en/train.conllu" in out.stdout and "12,526 sentences" in out.stdout
+    assert "files match SHA256SUMS" in out.stdout
+
+
+def test_data_check_on_missing_bundle_fails_cleanly(tmp_path):
+    out = study("data", "check", env={"STUDY_DATA": str(tmp_path / "absent")})
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "data bundle not found" in out.stderr
+
+
+def test_data_check_on_altered_bundle_fails_cleanly(mini_bundle):
+    (mini_bundle / "intermediate/rte/val.jsonl").write_text("{}\n")
+    out = study("data", "check", "--data-root", str(mini_bundle))
+    assert out.returncode == 2
+    assert "intermediate/rte/val.jsonl" in out.stderr and "altered" in out.stderr
+
+
+def test_model_build_is_idempotent(encoder_dir):
+    out = study("model", "build")
+    assert out.returncode == 0, out.stderr
+    assert "up to date" in out.stdout and "sha256" in out.stdout
+
+
+def test_corrupt_weights_give_one_line(tmp_path):
+    bad = tmp_path / "e5.bin"
+    bad.write_bytes(b"E5S1" + b"\x01\x00\x00\x00" + b"\x00" * 10)
+    tok = tmp_path / "tokenizer.json"
+    tok.write_text("{}")
+    out = study("model", "build", "--weights", str(bad), "--tokenizer", str(tok), "--out", str(tmp_path / "o"))
+    assert out.returncode == 2
+    assert out.stderr.startswith("study: error: ") and "short read" in out.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_provenance_record(encoder_dir):
+    out = study("provenance", "params/smoke.yaml")
+    assert out.returncode == 0, out.stderr
+    record = json.loads(out.stdout)
+    assert record["params_hash"] and len(record["data_sha256sums"]) == 64
+    assert record["encoder"]["weights_sha256"] and record["packages"]["torch"].startswith("2.13.0")
+    assert record["code"]["commit"] is None or len(record["code"]["commit"]) == 40
+
+
+@pytest.mark.slow
+def test_run_smoke_writes_an_html_report(tmp_path, encoder_dir):
+    out = study("run", "params/smoke.yaml", "--reports", str(tmp_path))
+    assert out.returncode == 0, out.stderr[-3000:]
+    index = tmp_path / "smoke" / "index.html"
+    assert out.stdout.strip().endswith(str(index))
+    page = (tmp_path / "smoke" / "01_data.html").read_text()
+    assert page.count("data:image/png;base64") >= 2  # the size plot and the similarity heatmap
+    assert "Traceback" not in page
+    assert "01_data.html" in index.read_text()

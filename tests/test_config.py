@@ -1,0 +1,166 @@
+"""Params validation: every shipped file is valid; every kind of mistake gets a precise message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from study.config import expand_runs, load_params, resolve_languages, validate_params
+from study.errors import ParamsError
+from study.schedules import ScheduleError, parse_schedule
+
+from .conftest import REPO
+
+PARAMS = sorted((REPO / "params").glob("*.yaml"))
+
+
+def smoke_dict() -> dict:
+    return yaml.safe_load((REPO / "params" / "smoke.yaml").read_text())
+
+
+@pytest.mark.parametrize("path", PARAMS, ids=[p.stem for p in PARAMS])
+def test_shipped_params_validate(path: Path, data_root):
+    config = load_params(path)
+    assert expand_runs(config)
+    if config.intermediate.source == "bundle":
+        resolve_languages(config, data_root, str(path))
+
+
+def test_default_grid_is_the_designed_one():
+    config = load_params(REPO / "params" / "default.yaml")
+    runs = expand_runs(config)
+    assert len(runs) == 6 * 3
+    assert {r.schedule.text for r in runs} == {
+        "none", "single:mnli", "single:squad_v1", "seq:mnli>squad_v1", "seq:squad_v1>mnli", "joint:mnli+squad_v1"}
+    assert len({r.run_id for r in runs}) == len(runs)
+
+
+def test_params_hash_is_stable_and_sensitive():
+    a = validate_params(smoke_dict())
+    b = validate_params(smoke_dict())
+    assert a.params_hash() == b.params_hash()
+    changed = smoke_dict()
+    changed["srl"]["budget"]["per_task"] = 7
+    assert validate_params(changed).params_hash() != a.params_hash()
+    # defaults written out explicitly give the same hash as leaving them implicit
+    explicit = smoke_dict()
+    explicit["runtime"] = {"device": "auto"}
+    assert validate_params(explicit).params_hash() == a.params_hash()
+
+
+def error_for(change: dict) -> str:
+    data = smoke_dict()
+
+    def merge(base, extra):
+        for k, v in extra.items():
+            if isinstance(v, dict) and isinstance(base.get(k), dict):
+                merge(base[k], v)
+            else:
+                base[k] = v
+
+    merge(data, change)
+    with pytest.raises(ParamsError) as info:
+        validate_params(data, source="params/x.yaml")
+    msg = str(info.value)
+    assert msg.startswith("params/x.yaml: ")
+    return msg
+
+
+def test_typo_in_a_key_names_it_and_suggests():
+    msg = error_for({"srl": {"formulaton": "heads"}})
+    assert "unknown key 'srl.formulaton'" in msg and "did you mean 'formulation'" in msg
+    assert "predicate_scope" in msg  # lists the allowed keys
+
+
+def test_wrong_type_names_key_and_value():
+    msg = error_for({"seeds": "1,2"})
+    assert "key 'seeds'" in msg and "'1,2'" in msg
+
+
+def test_unknown_schedule_lists_forms():
+    msg = error_for({"schedules": ["none", "sequential:mnli>squad_v1"]})
+    assert "'sequential:mnli>squad_v1' is not a schedule" in msg and "joint:A+B" in msg
+
+
+def test_unknown_task_in_schedule_lists_tasks():
+    msg = error_for({"schedules": ["single:mlni"]})
+    assert "unknown task 'mlni'" in msg and "mnli" in msg and "squad_v1" in msg
+
+
+def test_unknown_task_key_suggests():
+    msg = error_for({"intermediate": {"tasks": {"squad1": {}}}})
+    assert "unknown task 'squad1'" in msg and "did you mean 'squad_v1'" in msg
+
+
+def test_schedule_task_without_config_is_explained():
+    msg = error_for({"schedules": ["single:rte"]})
+    assert "rte" in msg and "intermediate.tasks" in msg
+
+
+@pytest.mark.parametrize("change,key", [
+    ({"intermediate": {"budget": {"per_task": -10}}}, "intermediate.budget.per_task"),
+    ({"srl": {"budget": {"per_task": 0}}}, "srl.budget.per_task"),
+    ({"srl": {"optim": {"batch_size": -1}}}, "srl.optim.batch_size"),
+])
+def test_non_positive_budgets_are_refused(change, key):
+    msg = error_for(change)
+    assert f"key '{key}'" in msg and "greater than 0" in msg
+
+
+def test_bad_enum_value_lists_allowed():
+    msg = error_for({"srl": {"formulation": "span"}})
+    assert "'heads' or 'spans'" in msg and "'span'" in msg
+
+
+def test_bad_language_code_and_unknown_language(data_root):
+    assert "'German' is not a language code" in error_for({"srl": {"languages": ["German"]}})
+    data = smoke_dict()
+    data["srl"]["languages"] = ["de", "xx"]
+    config = validate_params(data)
+    with pytest.raises(ParamsError, match=r"unknown language 'xx'.*cs, de, es"):
+        resolve_languages(config, data_root, "params/x.yaml")
+
+
+def test_exponent_floats_without_dot_are_numbers():
+    data = smoke_dict()
+    data["srl"]["optim"]["lr"] = "3e-5"  # how PyYAML reads `lr: 3e-5`
+    assert validate_params(data).srl.optim.lr == pytest.approx(3e-5)
+
+
+def test_yaml_errors_name_file_and_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("study_name: x\nseeds: [1\nschedules: [none]\n")
+    with pytest.raises(ParamsError, match=r"bad.yaml:\d+:\d+: invalid YAML"):
+        load_params(bad)
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("study_name: x\nseeds: [1]\nschedules: [none]\nseeds: [2]\n")
+    with pytest.raises(ParamsError, match=r"dup.yaml:4:1: invalid YAML: duplicate key 'seeds' \(first on line 2\)"):
+        load_params(dup)
+    with pytest.raises(ParamsError, match="params file not found"):
+        load_params(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize("text,kind,tasks", [
+    ("none", "none", ()),
+    ("single:mnli", "single", ("mnli",)),
+    ("seq:mnli>squad_v1>hellaswag", "seq", ("mnli", "squad_v1", "hellaswag")),
+    ("joint:mnli+squad_v1", "joint", ("mnli", "squad_v1")),
+    ("joint+srl:mnli", "joint+srl", ("mnli",)),
+])
+def test_schedule_forms_parse(text, kind, tasks):
+    s = parse_schedule(text)
+    assert (s.kind, s.tasks, s.text) == (kind, tasks, text)
+
+
+@pytest.mark.parametrize("text", ["seq:mnli", "joint:mnli", "single:mnli+qqp", "seq:mnli>mnli", "joint:", "mnli"])
+def test_malformed_schedules_fail(text):
+    with pytest.raises(ScheduleError):
+        parse_schedule(text)
+
+
+def test_stages_of_schedules():
+    assert parse_schedule("seq:mnli>squad_v1").stages == (("mnli",), ("squad_v1",))
+    assert parse_schedule("joint:mnli+squad_v1").stages == (("mnli", "squad_v1"),)
+    assert parse_schedule("none").stages == ()
