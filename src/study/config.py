@@ -73,6 +73,8 @@ class Optimisation(Strict):
     batch_size: PositiveInt = 16
     max_length: PositiveInt = 128
     eval_batch_size: PositiveInt = 64
+    #: Batch similar lengths together (less padding; see study.batching). Benchmarked in issue 7.
+    group_by_length: bool = True
 
 
 class Budget(Strict):

@@ -1,0 +1,261 @@
+"""One training engine for every task (intermediate and target).
+
+Built on ``accelerate`` so the same loop runs on a CPU, one GPU or several processes. AdamW with
+linear warm-up and linear decay, gradient clipping, periodic evaluation on the task's own English
+dev set with best-checkpoint selection and optional early stopping, seeded end to end, and
+crash-resumable: a checkpoint (trainable weights, optimiser, scheduler, RNG states, history) is
+written atomically after every evaluation, and the batch order is a pure function of (seed, step),
+so a resumed run continues exactly where the killed one stopped.
+
+Only trainable parameters are checkpointed: with the 96M-parameter word-embedding matrix frozen a
+checkpoint is a fifth of the model.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from study.atomic import atomic_path
+from study.config import Budget, Optimisation
+
+CHECKPOINT = "train_state.pt"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) RNGs."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def set_threads(num_threads: int | None) -> None:
+    """Use ``num_threads`` intra-op threads (default: all cores the process may use)."""
+    if num_threads is None:
+        num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    torch.set_num_threads(max(1, int(num_threads)))
+
+
+def budget_steps(budget: Budget, n_examples: int, batch_size: int) -> int:
+    """Optimizer steps a budget stands for (steps, examples seen, or epochs over ``n_examples``)."""
+    if budget.unit == "steps":
+        return max(1, int(budget.per_task))
+    if budget.unit == "examples":
+        return max(1, math.ceil(budget.per_task / batch_size))
+    return max(1, math.ceil(budget.per_task * n_examples / batch_size))
+
+
+def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Copies of the parameters that train (what checkpoints and stage artifacts hold)."""
+    return {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
+
+
+def load_trainable_state(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Load a :func:`trainable_state` back, refusing names the model does not have."""
+    params = dict(model.named_parameters())
+    unknown = sorted(set(state) - set(params))
+    if unknown:
+        raise KeyError(f"checkpoint has parameters the model lacks: {unknown[:5]}")
+    with torch.no_grad():
+        for name, value in state.items():
+            params[name].copy_(value)
+
+
+def build_optimizer(
+    model: nn.Module, optim: Optimisation, total_steps: int, head_prefixes: tuple[str, ...] = ("head",)
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+    """AdamW with encoder/head learning rates, no decay on biases and norms, linear warm-up+decay."""
+    groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        is_head = name.startswith(head_prefixes)
+        no_decay = p.ndim < 2  # biases and normalisation weights
+        groups.setdefault((is_head, no_decay), []).append(p)
+    param_groups = [
+        {"params": ps, "lr": optim.head_lr if is_head else optim.lr,
+         "weight_decay": 0.0 if no_decay else optim.weight_decay}
+        for (is_head, no_decay), ps in sorted(groups.items())
+    ]
+    optimizer = torch.optim.AdamW(param_groups, eps=optim.adam_eps)
+    warmup = round(optim.warmup_ratio * total_steps)
+
+    def schedule(step: int) -> float:
+        if warmup and step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+
+
+@dataclass
+class TrainResult:
+    """What a fit did: steps run, evaluation history, the selected step and its dev metrics."""
+
+    steps: int
+    history: list[dict] = field(default_factory=list)
+    best_step: int | None = None
+    best_metrics: dict = field(default_factory=dict)
+    resumed_from: int = 0
+    seconds: float = 0.0
+    examples_seen: int = 0
+
+
+class Engine:
+    """Train one model on one batch stream; evaluate, select, checkpoint, resume."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        optim: Optimisation,
+        total_steps: int,
+        seed: int,
+        eval_every: int,
+        select_metric: str,
+        checkpoint_dir: Path | None = None,
+        patience: int | None = None,
+        head_prefixes: tuple[str, ...] = ("head",),
+        mixed_precision: str = "no",
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        from accelerate import Accelerator
+
+        self.accelerator = Accelerator(mixed_precision=mixed_precision, cpu=not torch.cuda.is_available())
+        self.optim = optim
+        self.total_steps = total_steps
+        self.seed = seed
+        self.eval_every = eval_every
+        self.select_metric = select_metric
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
+        self.patience = patience
+        self.progress = progress
+        seed_everything(seed)
+        optimizer, scheduler = build_optimizer(model, optim, total_steps, head_prefixes)
+        self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+        self.scheduler = scheduler
+
+    @property
+    def unwrapped(self) -> nn.Module:
+        return self.accelerator.unwrap_model(self.model)
+
+    # ----------------------------------------------------------------- checkpoints
+    def _save(self, step: int, result: TrainResult, best: dict | None, bad_evals: int) -> None:
+        if self.checkpoint_dir is None or not self.accelerator.is_main_process:
+            return
+        state = {
+            "step": step,
+            "model": trainable_state(self.unwrapped),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
+            "history": result.history,
+            "best": best,
+            "best_step": result.best_step,
+            "best_metrics": result.best_metrics,
+            "bad_evals": bad_evals,
+            "examples_seen": result.examples_seen,
+        }
+        with atomic_path(self.checkpoint_dir / CHECKPOINT) as tmp:
+            torch.save(state, tmp)
+
+    def _load(self) -> dict | None:
+        if self.checkpoint_dir is None:
+            return None
+        path = self.checkpoint_dir / CHECKPOINT
+        if not path.is_file():
+            return None
+        try:
+            return torch.load(path, weights_only=False)
+        except Exception:  # a corrupt checkpoint is recomputed, never used
+            path.unlink()
+            return None
+
+    # ----------------------------------------------------------------- the loop
+    def fit(
+        self,
+        batches: Callable[[int], Iterator[dict[str, torch.Tensor]]],
+        loss_fn: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor],
+        evaluate: Callable[[nn.Module], dict] | None,
+    ) -> TrainResult:
+        """Run to ``total_steps`` (or early stop); ``batches(start_step)`` yields batches from that step."""
+        result = TrainResult(steps=0)
+        best: dict | None = None
+        bad_evals = 0
+        start = 0
+        saved = self._load()
+        if saved is not None:
+            load_trainable_state(self.unwrapped, saved["model"])
+            self.optimizer.load_state_dict(saved["optimizer"])
+            self.scheduler.load_state_dict(saved["scheduler"])
+            torch.set_rng_state(saved["rng"]["torch"])
+            np.random.set_state(saved["rng"]["numpy"])
+            random.setstate(saved["rng"]["python"])
+            start = saved["step"]
+            result.history = saved["history"]
+            best, result.best_step, result.best_metrics = saved["best"], saved["best_step"], saved["best_metrics"]
+            bad_evals = saved["bad_evals"]
+            result.examples_seen = saved["examples_seen"]
+            result.resumed_from = start
+        t0 = time.perf_counter()
+        stream = batches(start)
+        step = start
+        running, since = 0.0, 0
+        self.model.train()
+        while step < self.total_steps:
+            batch = next(stream)
+            loss = loss_fn(self.model, batch)
+            self.accelerator.backward(loss)
+            if self.optim.grad_clip:
+                self.accelerator.clip_grad_norm_(self.model.parameters(), self.optim.grad_clip)
+            self.optimizer.step()
+            self.scheduler.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            step += 1
+            running += float(loss.detach())
+            since += 1
+            result.examples_seen += int(batch["input_ids"].size(0))
+            last = step == self.total_steps
+            if step % self.eval_every == 0 or last:
+                record = {"step": step, "train_loss": running / max(1, since)}
+                running, since = 0.0, 0
+                if evaluate is not None:
+                    self.model.eval()
+                    metrics = evaluate(self.unwrapped)
+                    self.model.train()
+                    record.update(metrics)
+                    value = metrics[self.select_metric]
+                    if result.best_step is None or value > result.best_metrics[self.select_metric]:
+                        result.best_step, result.best_metrics = step, dict(metrics)
+                        best = trainable_state(self.unwrapped)
+                        bad_evals = 0
+                    else:
+                        bad_evals += 1
+                record["seconds"] = round(time.perf_counter() - t0, 2)
+                result.history.append(record)
+                if self.progress:
+                    shown = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if isinstance(v, float))
+                    self.progress(f"step {step}/{self.total_steps}: {shown}")
+                if not last:
+                    self._save(step, result, best, bad_evals)
+                if self.patience is not None and bad_evals >= self.patience:
+                    break
+        result.steps = step
+        result.seconds = time.perf_counter() - t0
+        if best is not None:
+            load_trainable_state(self.unwrapped, best)
+        self.model.eval()
+        return result
+
+    def discard_checkpoint(self) -> None:
+        """Remove the resume checkpoint once the stage's final artifact is safely written."""
+        if self.checkpoint_dir is not None and (self.checkpoint_dir / CHECKPOINT).exists():
+            (self.checkpoint_dir / CHECKPOINT).unlink()

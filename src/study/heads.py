@@ -1,0 +1,114 @@
+"""Task heads over the one shared encoder (jiant-style: one head per task, never shared).
+
+The e5 encoder's last layer is strongly anisotropic (DESIGN.md: mean token norm 4.96, of which
+4.37 is a shared mean direction); raw features left an SRL head at all-``O`` for ~160 steps. Every
+head therefore first removes the per-sentence mean over real tokens and applies a LayerNorm
+(:class:`CenteredNorm`), which made the same head learn from step ~50 in the prototype.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class CenteredNorm(nn.Module):
+    """Subtract the mean over real tokens of each sequence, then LayerNorm."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(hidden)
+
+    def forward(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        mean = (hidden * mask).sum(1, keepdim=True) / mask.sum(1, keepdim=True).clamp(min=1.0)
+        return self.norm(hidden - mean)
+
+
+class TaggingHead(nn.Module):
+    """Label every word from its representative piece; optionally conditioned on a predicate.
+
+    SRL (``conditioned=True``): each word's vector is concatenated with the predicate's vector (the
+    predicate is also marked in the input with token type 1). POS: the word vector alone.
+    """
+
+    def __init__(self, hidden: int, n_labels: int, conditioned: bool, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.conditioned = conditioned
+        self.center = CenteredNorm(hidden)
+        width = 2 * hidden if conditioned else hidden
+        self.mlp = nn.Sequential(
+            nn.Linear(width, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, n_labels)
+        )
+
+    def forward(
+        self,
+        hidden: torch.Tensor,  # [B, T, H]
+        attention_mask: torch.Tensor,  # [B, T]
+        word_index: torch.Tensor,  # [B, W], -1 for padding / cut-off words
+        predicate: torch.Tensor | None = None,  # [B] piece index of the predicate
+    ) -> torch.Tensor:  # [B, W, L]
+        h = self.center(hidden, attention_mask)
+        idx = word_index.clamp(min=0)
+        words = h.gather(1, idx.unsqueeze(-1).expand(-1, -1, h.size(-1)))
+        if self.conditioned:
+            if predicate is None:
+                raise ValueError("a conditioned tagging head needs predicate positions")
+            pred = h[torch.arange(h.size(0), device=h.device), predicate.clamp(min=0)]
+            words = torch.cat([words, pred.unsqueeze(1).expand_as(words)], dim=-1)
+        return self.mlp(words)
+
+
+def tagging_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over labelled words (label -100 is ignored)."""
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=-100)
+
+
+def masked_mean(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean over real tokens (the e5 pooling), [B, T, H] -> [B, H]."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+class ClassificationHead(nn.Module):
+    """Sentence(-pair) classification from the centred, mean-pooled sequence."""
+
+    def __init__(self, hidden: int, n_labels: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.center = CenteredNorm(hidden)
+        self.mlp = nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, n_labels))
+
+    def forward(self, hidden: torch.Tensor, attention_mask: torch.Tensor, **_: torch.Tensor) -> torch.Tensor:
+        return self.mlp(masked_mean(self.center(hidden, attention_mask), attention_mask))
+
+
+class MultipleChoiceHead(nn.Module):
+    """Scores each (context, choice) sequence; logits are reshaped to [B, n_choices]."""
+
+    def __init__(self, hidden: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.center = CenteredNorm(hidden)
+        self.mlp = nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, 1))
+
+    def forward(self, hidden: torch.Tensor, attention_mask: torch.Tensor, n_choices: int = 4, **_) -> torch.Tensor:
+        scores = self.mlp(masked_mean(self.center(hidden, attention_mask), attention_mask)).squeeze(-1)
+        return scores.view(-1, n_choices)
+
+
+class ExtractiveQAHead(nn.Module):
+    """Start/end logits per token; position 0 (``<s>``) stands for "no answer" (SQuAD 2.0)."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.center = CenteredNorm(hidden)
+        self.proj = nn.Linear(hidden, 2)
+
+    def forward(self, hidden: torch.Tensor, attention_mask: torch.Tensor, **_) -> torch.Tensor:
+        logits = self.proj(self.center(hidden, attention_mask))  # [B, T, 2]
+        return logits.masked_fill(attention_mask.unsqueeze(-1) == 0, -1e4)
+
+
+def qa_loss(logits: torch.Tensor, start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
+    """Mean of start and end cross-entropy over positions."""
+    ce = nn.functional.cross_entropy
+    return (ce(logits[..., 0], start) + ce(logits[..., 1], end)) / 2

@@ -1,0 +1,55 @@
+"""The shared encoder with one task head, and how encoder weights move between stages.
+
+A stage's artifact is the encoder's trainable weights only (heads never leak into the next stage,
+unlike jiant's ``partial`` load mode); :func:`encoder_state` / :func:`load_encoder_state` carry it.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from study.encoder.load import load_encoder
+
+
+class EncoderWithHead(nn.Module):
+    """``encoder`` (a transformers model) plus ``head``; parameter names start with encoder./head."""
+
+    def __init__(self, encoder: nn.Module, head: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        hidden = self.encoder(
+            input_ids=batch["input_ids"],
+            attention_mask=batch["attention_mask"],
+            token_type_ids=batch.get("token_type_ids"),
+        ).last_hidden_state
+        return self.head(hidden, batch["attention_mask"], batch["word_index"], batch.get("predicate"))
+
+
+def fresh_encoder(name: str, freeze_word_embeddings: bool, init_state: dict[str, torch.Tensor] | None = None):
+    """The pretrained encoder, optionally overwritten by a previous stage's encoder weights."""
+    encoder = load_encoder(name)
+    if init_state:
+        load_encoder_state(encoder, init_state)
+    if freeze_word_embeddings:
+        encoder.get_input_embeddings().weight.requires_grad_(False)
+    return encoder
+
+
+def encoder_state(encoder: nn.Module) -> dict[str, torch.Tensor]:
+    """Every encoder weight that can differ from the pretrained one (frozen ones excluded)."""
+    return {n: p.detach().clone() for n, p in encoder.named_parameters() if p.requires_grad}
+
+
+def load_encoder_state(encoder: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Overwrite encoder weights from a stage artifact; refuses names the encoder lacks."""
+    params = dict(encoder.named_parameters())
+    unknown = sorted(set(state) - set(params))
+    if unknown:
+        raise KeyError(f"stage weights do not fit this encoder: {unknown[:3]}")
+    with torch.no_grad():
+        for name, value in state.items():
+            params[name].copy_(value)

@@ -1,0 +1,107 @@
+"""English SRL training with selection on English dev, then zero-shot prediction (XTREME protocol)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from study.batching import SeededBatchStream, collate_tagging
+from study.config import StudyConfig
+from study.engine import Engine, TrainResult, budget_steps
+from study.heads import TaggingHead, tagging_loss
+from study.models import EncoderWithHead, fresh_encoder
+from study.srl.data import InstanceStats, SrlSplit, build_srl_instances, label_inventory, load_split, srl_path
+from study.srl.metrics import SrlScore, score
+from study.srl.predict import predict_label_ids, predictions_for_split
+from study.wordpieces import WordPieceEncoder
+
+
+@dataclass
+class SrlModel:
+    """A trained SRL tagger with what is needed to apply it to any file."""
+
+    model: EncoderWithHead
+    labels: list[str]
+    wordpieces: WordPieceEncoder
+    formulation: str
+    scope: str
+    pad_id: int
+    eval_batch_size: int
+
+    def predict(self, split: SrlSplit):
+        instances, stats = build_srl_instances(split, self.wordpieces, None, self.formulation)
+        ids = predict_label_ids(self.model, instances, self.pad_id, self.eval_batch_size)
+        return predictions_for_split(split, instances, ids, self.labels, self.formulation), stats
+
+    def evaluate(self, split: SrlSplit) -> tuple[dict[str, SrlScore], list, InstanceStats]:
+        predicted, stats = self.predict(split)
+        scores = {"head": score(split.predicates, predicted, "head")}
+        if self.formulation == "spans" and split.file.has_spans:
+            scores["span"] = score(split.predicates, predicted, "span")
+        return scores, predicted, stats
+
+
+@dataclass
+class SrlTraining:
+    """The outcome of English SRL training."""
+
+    srl: SrlModel
+    result: TrainResult
+    train_stats: InstanceStats
+    train_split: SrlSplit
+    dev_split: SrlSplit
+
+
+def train_srl(
+    config: StudyConfig,
+    data_root: Path,
+    seed: int,
+    tokenizer,
+    init_encoder_state: dict[str, torch.Tensor] | None = None,
+    checkpoint_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SrlTraining:
+    """Train SRL on English train from ``init_encoder_state`` (or the pretrained encoder), select on dev."""
+    cfg = config.srl
+    wordpieces = WordPieceEncoder(tokenizer, cfg.optim.max_length)
+    train = load_split(srl_path(data_root, "en", "train"), "en", "train", cfg.predicate_scope)
+    dev = load_split(srl_path(data_root, "en", "dev"), "en", "dev", cfg.predicate_scope, cfg.max_dev_sentences)
+    labels = label_inventory([train], cfg.formulation)
+    label_ids = {label: i for i, label in enumerate(labels)}
+    instances, stats = build_srl_instances(train, wordpieces, label_ids, cfg.formulation)
+
+    torch.manual_seed(seed)  # head initialisation
+    encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, init_encoder_state)
+    head = TaggingHead(encoder.config.hidden_size, len(labels), conditioned=True)
+    model = EncoderWithHead(encoder, head)
+    pad_id = tokenizer.pad_token_id
+    srl = SrlModel(model, labels, wordpieces, cfg.formulation, cfg.predicate_scope, pad_id, cfg.optim.eval_batch_size)
+
+    steps = budget_steps(cfg.budget, len(instances), cfg.optim.batch_size)
+    stream = SeededBatchStream([len(x.input_ids) for x in instances], cfg.optim.batch_size, seed,
+                               group_by_length=cfg.optim.group_by_length)
+    engine = Engine(model, cfg.optim, steps, seed, cfg.eval_every, select_metric="dev_head_f1",
+                    checkpoint_dir=checkpoint_dir, patience=cfg.early_stopping_patience,
+                    mixed_precision=config.runtime.mixed_precision, progress=progress)
+    srl.model = engine.unwrapped
+
+    def batches(start: int):
+        for idx in stream.iterate(start):
+            yield collate_tagging([instances[i] for i in idx], pad_id, mark_predicate=True)
+
+    def loss_fn(m, batch):
+        return tagging_loss(m(batch), batch["labels"])
+
+    def evaluate(_m) -> dict:
+        scores, _, _ = srl.evaluate(dev)
+        out = {"dev_head_f1": scores["head"].f1}
+        if "span" in scores:
+            out["dev_span_f1"] = scores["span"].f1
+        return out
+
+    result = engine.fit(batches, loss_fn, evaluate)
+    srl.model = engine.unwrapped
+    return SrlTraining(srl, result, stats, train, dev)

@@ -1,0 +1,238 @@
+"""Intermediate training stages: one task, or one seeded multi-task mixture, from a parent encoder.
+
+A stage trains a fresh head per task on top of the encoder it inherits and hands on the encoder
+weights only. In a joint stage a seeded sampler picks the task of each step: the choice at step k
+is a pure function of (seed, k), so a resumed stage replays the same mixture. Each stage records
+what it consumed per task (steps, examples) so joint and sequential schedules can be compared at
+equal compute.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from study.batching import SeededBatchStream
+from study.config import Budget, Optimisation, Sampler, StudyConfig
+from study.engine import Engine
+from study.heads import ClassificationHead, ExtractiveQAHead, MultipleChoiceHead, qa_loss
+from study.models import encoder_state, fresh_encoder
+from study.registry import INTERMEDIATE_TASKS
+from study.tasks.features import Features, collate, encode_choice, encode_pair, encode_qa
+from study.tasks.sources import TaskData, load_task
+
+N_LABELS = {"mnli": 3, "snli": 3, "anli_plus": 3, "qqp": 2, "sst2": 2, "rte": 2}
+
+
+def task_optim(config: StudyConfig, task: str) -> Optimisation:
+    """The task's optimisation settings: its own override, else the shared intermediate ones."""
+    override = config.intermediate.tasks[task].optim
+    return override or config.intermediate.optim
+
+
+@dataclass
+class PreparedTask:
+    """A task ready to train: encoded train/dev features and bookkeeping of what was set aside."""
+
+    name: str
+    head: str
+    data: TaskData
+    train: list[Features]
+    dev: list[Features]
+    optim: Optimisation
+    beyond_window: int = 0
+
+
+def prepare_task(config: StudyConfig, task: str, data_root: Path, tokenizer) -> PreparedTask:
+    """Load and encode a task (the data slice does not depend on the run seed)."""
+    info = INTERMEDIATE_TASKS[task]
+    data = load_task(task, data_root, config.intermediate.source, config.intermediate.tasks[task])
+    optim = task_optim(config, task)
+    beyond = 0
+
+    def encode(examples):
+        nonlocal beyond
+        out = []
+        for ex in examples:
+            if info.head == "classification":
+                out.append(encode_pair(ex, tokenizer, optim.max_length))
+            elif info.head == "multiple_choice":
+                out.append(encode_choice(ex, tokenizer, optim.max_length))
+            else:
+                f = encode_qa(ex, tokenizer, optim.max_length)
+                if f is None:
+                    beyond += 1
+                else:
+                    out.append(f)
+        return out
+
+    train, dev = encode(data.train), encode(data.dev)
+    return PreparedTask(task, info.head, data, train, dev, optim, beyond)
+
+
+def make_head(kind: str, hidden: int, task: str) -> nn.Module:
+    if kind == "classification":
+        return ClassificationHead(hidden, N_LABELS[task])
+    if kind == "multiple_choice":
+        return MultipleChoiceHead(hidden)
+    if kind == "extractive_qa":
+        return ExtractiveQAHead(hidden)
+    raise ValueError(f"no head for kind {kind}")
+
+
+class MultiTaskModel(nn.Module):
+    """One shared encoder, one head per task (``heads.<task>``); forward dispatches on the task."""
+
+    def __init__(self, encoder: nn.Module, heads: dict[str, nn.Module]) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.heads = nn.ModuleDict(heads)
+
+    def forward(self, task: str, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        hidden = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+        return self.heads[task](hidden, batch["attention_mask"], n_choices=int(batch["n_choices"]))
+
+
+def task_loss(kind: str, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    if kind == "extractive_qa":
+        return qa_loss(logits, batch["labels"], batch["end"])
+    return nn.functional.cross_entropy(logits, batch["labels"])
+
+
+@torch.inference_mode()
+def task_dev_score(model: MultiTaskModel, task: PreparedTask, pad_id: int) -> float:
+    """Accuracy (classification, multiple choice) or exact match of the token span (QA)."""
+    model.eval()
+    correct = 0
+    feats = sorted(task.dev, key=lambda f: f.length)
+    bs = task.optim.eval_batch_size
+    for i in range(0, len(feats), bs):
+        chunk = feats[i : i + bs]
+        batch = collate(chunk, pad_id)
+        logits = model(task.name, batch)
+        if task.head == "extractive_qa":
+            start, end = best_spans(logits)
+            correct += int(((start == batch["labels"]) & (end == batch["end"])).sum())
+        else:
+            correct += int((logits.argmax(-1) == batch["labels"]).sum())
+    return correct / max(1, len(feats))
+
+
+def best_spans(logits: torch.Tensor, max_answer: int = 30) -> tuple[torch.Tensor, torch.Tensor]:
+    """Best (start <= end < start + max_answer) per row; (0, 0) when "no answer" scores higher."""
+    s, e = logits[..., 0], logits[..., 1]
+    t = s.size(1)
+    scores = s.unsqueeze(2) + e.unsqueeze(1)  # [B, T, T]
+    allowed = torch.ones(t, t, dtype=torch.bool).triu().logical_and(~torch.ones(t, t, dtype=torch.bool).triu(max_answer))
+    allowed[0, :] = False
+    allowed[:, 0] = False
+    scores = scores.masked_fill(~allowed, -1e9)
+    flat = scores.flatten(1).argmax(-1)
+    start, end = flat // t, flat % t
+    best = scores.flatten(1).gather(1, flat.unsqueeze(1)).squeeze(1)
+    null = s[:, 0] + e[:, 0]
+    start = torch.where(null > best, torch.zeros_like(start), start)
+    end = torch.where(null > best, torch.zeros_like(end), end)
+    return start, end
+
+
+def sampler_probabilities(sampler: Sampler, sizes: list[int]) -> np.ndarray:
+    """Task probabilities: uniform; p ~ n; p ~ min(n, cap); p ~ n^(1/T)."""
+    n = np.asarray(sizes, dtype=np.float64)
+    if sampler.kind == "uniform":
+        w = np.ones_like(n)
+    elif sampler.kind == "proportional":
+        w = n
+    elif sampler.kind == "capped":
+        w = np.minimum(n, sampler.cap)
+    else:
+        w = n ** (1.0 / sampler.temperature)
+    return w / w.sum()
+
+
+def task_schedule(probabilities: np.ndarray, seed: int, steps: int) -> np.ndarray:
+    """The task index of every step (pure function of seed and step; seeded, unlike jiant's)."""
+    rng = np.random.default_rng([seed, 7919])
+    return rng.choice(len(probabilities), size=steps, p=probabilities)
+
+
+def stage_steps(budget: Budget, tasks: list[PreparedTask]) -> int:
+    """Total steps of a stage: ``per_task`` for each task (a joint stage gets the sum)."""
+    total = 0
+    for t in tasks:
+        if budget.unit == "steps":
+            total += int(budget.per_task)
+        elif budget.unit == "examples":
+            total += math.ceil(budget.per_task / t.optim.batch_size)
+        else:
+            total += math.ceil(budget.per_task * len(t.train) / t.optim.batch_size)
+    return max(1, total)
+
+
+@dataclass
+class StageOutcome:
+    """Encoder weights after the stage and what it did."""
+
+    encoder_state: dict[str, torch.Tensor]
+    history: list[dict]
+    consumed: dict[str, dict[str, int]]
+    best_step: int | None
+    best_metrics: dict
+    seconds: float
+    data: dict = field(default_factory=dict)
+
+
+def train_stage(
+    config: StudyConfig, tasks: list[PreparedTask], seed: int, pad_id: int,
+    init_state: dict[str, torch.Tensor] | None, checkpoint_dir: Path | None,
+    progress: Callable[[str], None] | None = None,
+) -> StageOutcome:
+    """Train one stage (one task, or a joint mixture) and return the encoder weights it selected."""
+    torch.manual_seed(seed)
+    encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, init_state)
+    hidden = encoder.config.hidden_size
+    model = MultiTaskModel(encoder, {t.name: make_head(t.head, hidden, t.name) for t in tasks})
+    steps = stage_steps(config.intermediate.budget, tasks)
+    probs = sampler_probabilities(config.intermediate.sampler, [len(t.train) for t in tasks])
+    plan = task_schedule(probs, seed, steps) if len(tasks) > 1 else np.zeros(steps, dtype=np.int64)
+    streams = [
+        SeededBatchStream([f.length for f in t.train], t.optim.batch_size, seed + 1000 * i,
+                          group_by_length=t.optim.group_by_length)
+        for i, t in enumerate(tasks)
+    ]
+    optim = tasks[0].optim if len(tasks) == 1 else config.intermediate.optim
+    engine = Engine(model, optim, steps, seed, config.intermediate.eval_every, "dev_mean", checkpoint_dir,
+                    head_prefixes=("heads",), mixed_precision=config.runtime.mixed_precision, progress=progress)
+
+    def batches(start: int):
+        done_per_task = np.bincount(plan[:start], minlength=len(tasks))
+        iters = [s.iterate(int(done_per_task[i])) for i, s in enumerate(streams)]
+        for step in range(start, steps):
+            i = int(plan[step])
+            idx = next(iters[i])
+            batch = collate([tasks[i].train[j] for j in idx], pad_id)
+            batch["task_index"] = torch.tensor(i)
+            yield batch
+
+    def loss_fn(m, batch):
+        t = tasks[int(batch["task_index"])]
+        return task_loss(t.head, m(t.name, batch), batch)
+
+    def evaluate(m) -> dict:
+        scores = {f"dev_{t.name}": task_dev_score(m, t, pad_id) for t in tasks}
+        return {**scores, "dev_mean": float(np.mean(list(scores.values())))}
+
+    result = engine.fit(batches, loss_fn, evaluate)
+    counts = np.bincount(plan[: result.steps], minlength=len(tasks))
+    consumed = {t.name: {"steps": int(counts[i]), "examples": int(counts[i]) * t.optim.batch_size}
+                for i, t in enumerate(tasks)}
+    state = encoder_state(engine.unwrapped.encoder)  # the caller removes the resume checkpoint once stored
+    data = {t.name: {"train": len(t.train), "dev": len(t.dev), "answer_beyond_window": t.beyond_window,
+                     "report": vars(t.data.report), **t.data.extra} for t in tasks}
+    return StageOutcome(state, result.history, consumed, result.best_step, result.best_metrics, result.seconds, data)
