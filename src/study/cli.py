@@ -85,8 +85,15 @@ def _cmd_provenance(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from study.runner import run_study
 
-    index = run_study(Path(args.file), reports_dir=args.reports)
+    index, ok = run_study(Path(args.file), reports_dir=args.reports, jobs=args.jobs)
     print(f"report: {index}")
+    return 0 if ok else 1
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from study.plan import format_plan, plan_study
+
+    print(format_plan(plan_study(Path(args.file))))
     return 0
 
 
@@ -124,7 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a study and render its HTML report")
     run.add_argument("file", type=Path, help="params file, e.g. params/default.yaml")
     run.add_argument("--reports", type=Path, help="reports root (default: $STUDY_REPORTS or reports/)")
+    run.add_argument("--jobs", type=int, default=1, help="runs executed in parallel (default 1: 2 cores suit one)")
     run.set_defaults(func=_cmd_run)
+
+    plan = sub.add_parser("plan", help="the grid's stages: which exist, which will train, steps saved by reuse")
+    plan.add_argument("file", type=Path)
+    plan.set_defaults(func=_cmd_plan)
     return parser
 
 

@@ -129,6 +129,7 @@ class SrlConfig(Strict):
     optim: Optimisation = Optimisation(batch_size=32, max_length=256, warmup_ratio=0.1)
     eval_every: PositiveInt = 100
     early_stopping_patience: PositiveInt | None = None
+    max_train_sentences: PositiveInt | None = None  # a fixed prefix of English train (smoke runs)
     max_dev_sentences: PositiveInt | None = None
     languages: list[str] | Literal["all"] = "all"
     gold_sets: list[str] = Field(default_factory=lambda: ["pl", "vi"])
@@ -166,6 +167,8 @@ class AnalysisConfig(Strict):
     aso_threshold: Annotated[Float, Field(gt=0, le=0.5)] = 0.2
     bootstrap_samples: PositiveInt = 1000
     permutation_samples: PositiveInt = 1000
+    #: deepsig's bootstrap iterations per ASO test (~4 ms each here); 3 seeds make ASO coarse anyway.
+    aso_iterations: PositiveInt = 200
     comparisons: list[tuple[str, str]] | Literal["default"] = "default"
 
 

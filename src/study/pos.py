@@ -41,8 +41,8 @@ class PosData:
 
 def load_pos(path: Path, language: str, split: str, max_sentences: int | None = None) -> PosData:
     """UPOS of every word of a file (reusing the validated SRL reader)."""
-    srl = read_srl_file(path)
-    sentences = srl.sentences[:max_sentences] if max_sentences else srl.sentences
+    srl = read_srl_file(path, max_sentences)
+    sentences = srl.sentences
     return PosData(language, split, [s.forms for s in sentences], [[w.upos for w in s.words] for s in sentences])
 
 
@@ -86,7 +86,8 @@ def train_pos(
     """Train English UPOS tagging from the given encoder weights; select on English dev accuracy."""
     cfg = config.pos
     wordpieces = WordPieceEncoder(tokenizer, cfg.optim.max_length)
-    train = build_pos_instances(load_pos(srl_path(data_root, "en", "train"), "en", "train"), wordpieces)
+    train = build_pos_instances(
+        load_pos(srl_path(data_root, "en", "train"), "en", "train", config.srl.max_train_sentences), wordpieces)
     dev = build_pos_instances(
         load_pos(srl_path(data_root, "en", "dev"), "en", "dev", config.srl.max_dev_sentences), wordpieces)
     torch.manual_seed(seed)

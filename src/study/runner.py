@@ -1,79 +1,200 @@
-"""Run a study from its params file, as far as the project implements it, ending in an HTML report.
+"""``study run``: the whole grid through papermill, ending in ``reports/<study>/index.html``.
 
-Today this validates the params (against the bundle too), verifies the data bundle, builds or
-checks the encoder, executes the data notebook (01) and writes ``reports/<study>/index.html``
-listing the planned grid. Training stages, SRL transfer and analysis are added by later issues
-and slot into :func:`run_study` without changing its interface.
+01 (data) runs once; for every run (schedule x seed) 02 (intermediate stages) then 03 (SRL transfer)
+are executed, up to ``--jobs`` runs at a time; 04 (analysis) runs once at the end. Completed runs
+(a ``DONE.json`` matching their results) are skipped, so re-running after a crash or Ctrl-C resumes.
+A failed run keeps its partial notebook with the error while the other runs go on; the exit status
+says whether everything succeeded. One writer per study directory (a lock that a crashed holder
+does not keep).
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import html
-import json
+import os
+import socket
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from study.atomic import write_text
-from study.bundle import require_valid_bundle
-from study.config import expand_runs, load_params, resolve_languages
-from study.encoder.build import OFFLINE_ENCODER_NAME, build_encoder
-from study.encoder.load import encoder_fingerprint, resolve_encoder
+from study.errors import StudyError
 from study.notebooks import execute_notebook, render_html
-from study.paths import reports_root
-from study.provenance import collect_provenance
+from study.pipeline import StudyContext, open_study, run_is_done
 
 
-def run_study(params_file: Path, reports_dir: Path | None = None) -> Path:
-    """Run what exists of the study for ``params_file``; return the path of ``index.html``."""
-    config = load_params(params_file)
-    bundle = require_valid_bundle(config.data_root)
-    languages = resolve_languages(config, bundle.root, source=str(params_file))
-    if config.encoder.name == OFFLINE_ENCODER_NAME:
-        build_encoder()
-    else:
-        resolve_encoder(config.encoder.name)
-    study_dir = Path(reports_dir or reports_root()) / config.study_name
-    study_dir.mkdir(parents=True, exist_ok=True)
-
-    provenance = collect_provenance(config.params_hash(), bundle.fingerprint, encoder_fingerprint(config.encoder.name))
-    write_text(study_dir / "provenance.json", json.dumps(provenance, indent=2, sort_keys=True) + "\n")
-
-    executed = execute_notebook(
-        "01_data", study_dir / "01_data.ipynb",
-        parameters={"params_file": str(Path(params_file).resolve()), "data_root": str(bundle.root)},
-    )
-    render_html(executed)
-    index = study_dir / "index.html"
-    write_text(index, _index_html(config, languages, provenance))
-    return index
+@dataclass
+class RunOutcome:
+    run_id: str
+    ok: bool
+    seconds: float
+    error: str = ""
+    skipped: bool = False
 
 
-def _index_html(config, languages: list[str], provenance: dict) -> str:
-    runs = expand_runs(config)
-    rows = "\n".join(
-        f"<tr><td>{html.escape(r.run_id)}</td><td>{html.escape(r.schedule.text)}</td><td>{r.seed}</td>"
-        "<td>not run: training is not implemented yet</td></tr>"
-        for r in runs
-    )
-    code = provenance["code"]
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Study {html.escape(config.study_name)}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}}
+class StudyLock:
+    """``<study_dir>/.lock`` holding host and pid; a lock whose process is gone is taken over."""
+
+    def __init__(self, study_dir: Path) -> None:
+        self.path = Path(study_dir) / ".lock"
+
+    def __enter__(self) -> StudyLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        me = f"{socket.gethostname()} {os.getpid()}"
+        while True:
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                if self._stale():
+                    self.path.unlink(missing_ok=True)
+                    continue
+                holder = self.path.read_text().strip() if self.path.exists() else "?"
+                raise StudyError(f"{self.path.parent}: another `study run` is writing this study (host/pid "
+                                 f"{holder}); wait for it, or delete {self.path} if that process is gone") from None
+            with os.fdopen(fd, "w") as fh:
+                fh.write(me + "\n")
+            return self
+
+    def _stale(self) -> bool:
+        try:
+            host, pid = self.path.read_text().split()
+        except (OSError, ValueError):
+            return True
+        if host != socket.gethostname():
+            return False
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def __exit__(self, *exc) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _execute_run(params_file: str, reports_dir: str, run_id: str) -> RunOutcome:
+    """Notebooks 02 and 03 for one run (in a worker process when --jobs > 1)."""
+    t0 = time.perf_counter()
+    run_dir = Path(reports_dir) / run_id
+    params = {"params_file": params_file, "run_id": run_id, "reports_dir": str(Path(reports_dir).parents[1])}
+    try:
+        for name in ("02_intermediate", "03_srl_transfer"):
+            executed = execute_notebook(name, run_dir / f"{name}.ipynb", params)
+            render_html(executed)
+    except StudyError as exc:
+        return RunOutcome(run_id, False, time.perf_counter() - t0, str(exc))
+    return RunOutcome(run_id, True, time.perf_counter() - t0)
+
+
+def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1, log=print) -> tuple[Path, bool]:
+    """Run the grid; return (index.html, whether every run succeeded)."""
+    ctx = open_study(params_file, reports_dir)
+    study_dir = ctx.study_dir
+    params = str(Path(params_file).resolve())
+    with StudyLock(study_dir):
+        t0 = time.perf_counter()
+        log(f"study '{ctx.config.study_name}': {len(ctx.runs())} runs, reports in {study_dir}")
+        executed = execute_notebook("01_data", study_dir / "01_data.ipynb",
+                                    {"params_file": params, "data_root": str(ctx.data_root)})
+        render_html(executed)
+        runs = ctx.runs()
+        todo = [r for r in runs if not run_is_done(ctx, r)]
+        outcomes = [RunOutcome(r.run_id, True, 0.0, skipped=True) for r in runs if r not in todo]
+        if outcomes:
+            log(f"{len(outcomes)} run(s) already complete: skipped")
+        run_root = str(study_dir / "runs")
+        done = len(outcomes)
+
+        def report(outcome: RunOutcome) -> None:
+            nonlocal done
+            outcomes.append(outcome)
+            done += 1
+            state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
+            log(f"[{done}/{len(runs)} done, {time.perf_counter() - t0:.0f} s elapsed] {outcome.run_id} "
+                f"({outcome.seconds:.0f} s): {state}")
+
+        if jobs <= 1:
+            for r in todo:
+                log(f"[{done}/{len(runs)} done] running {r.run_id} (02 intermediate, 03 SRL transfer)")
+                report(_execute_run(params, run_root, r.run_id))
+        else:
+            with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = [pool.submit(_execute_run, params, run_root, r.run_id) for r in todo]
+                log(f"running {len(todo)} run(s), {jobs} at a time")
+                for fut in cf.as_completed(futures):
+                    report(fut.result())
+        failed = [o for o in outcomes if not o.ok]
+        collect_results(ctx)
+        analysis_ok = True
+        try:
+            executed = execute_notebook("04_analysis", study_dir / "04_analysis.ipynb",
+                                        {"params_file": params, "reports_dir": str(study_dir.parent)})
+            render_html(executed)
+        except StudyError as exc:
+            analysis_ok = False
+            log(f"analysis failed: {exc}")
+        index = write_index(ctx, outcomes, analysis_ok)
+        log(f"done in {time.perf_counter() - t0:.0f} s: {len(runs) - len(failed)}/{len(runs)} runs complete")
+        if failed:
+            log(f"{len(failed)} run(s) failed; fix the cause and re-run the same command to resume")
+    return index, not failed and analysis_ok
+
+
+def collect_results(ctx: StudyContext) -> Path | None:
+    """``reports/<study>/results.csv``: every complete run's tidy rows in one table."""
+    frames = [pd.read_csv(ctx.run_dir(r) / "results.csv", keep_default_na=False) for r in ctx.runs()
+              if run_is_done(ctx, r)]
+    if not frames:
+        return None
+    path = ctx.study_dir / "results.csv"
+    write_text(path, pd.concat(frames, ignore_index=True).to_csv(index=False))
+    return path
+
+
+def write_index(ctx: StudyContext, outcomes: list[RunOutcome], analysis_ok: bool) -> Path:
+    """The report's entry page, linking the rendered notebooks of the study and of every run."""
+    by_id = {o.run_id: o for o in outcomes}
+    rows = []
+    for r in ctx.runs():
+        o = by_id.get(r.run_id)
+        status = "complete" if run_is_done(ctx, r) else ("failed: " + html.escape(o.error) if o and not o.ok
+                                                        else "not run")
+        links = " ".join(f'<a href="runs/{r.run_id}/{n}.html">{n[:2]}</a>'
+                         for n in ("02_intermediate", "03_srl_transfer") if (ctx.run_dir(r) / f"{n}.html").exists())
+        rows.append(f"<tr><td>{html.escape(r.run_id)}</td><td>{html.escape(r.schedule.text)}</td><td>{r.seed}</td>"
+                    f"<td>{status}</td><td>{links}</td></tr>")
+    code = ctx.provenance["code"]
+    analysis = ('<a href="04_analysis.html">04 Analysis: joint vs sequential, significance tests, figures</a>'
+                if analysis_ok else "04 Analysis: not available (see the log)")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Study {html.escape(ctx.config.study_name)}</title>
+<style>body{{font-family:sans-serif;max-width:64em;margin:2em auto;line-height:1.45}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px;text-align:left}}</style>
 </head><body>
-<h1>Study: {html.escape(config.study_name)}</h1>
-<p>{html.escape(config.description)}</p>
-<p><b>Status:</b> data verified, encoder ready, params validated. Intermediate training, SRL transfer
-and the analysis are not implemented yet, so this report holds no results.</p>
+<h1>Study: {html.escape(ctx.config.study_name)}</h1>
+<p>{html.escape(ctx.config.description)}</p>
 <ul>
-<li><a href="01_data.html">01 Data: what the bundle holds, encoder sanity check, planned grid</a></li>
+<li>{analysis}</li>
+<li><a href="01_data.html">01 Data: the bundle, the encoder sanity check, the grid</a></li>
+<li><a href="results.csv">results.csv</a>: every run's scores, one row per run x task x language x metric</li>
 <li><a href="provenance.json">provenance.json</a>: code {html.escape(str(code["describe"]))},
-params hash {html.escape(config.params_hash())},
-data SHA256SUMS {html.escape(str(provenance["data_sha256sums"])[:16])}</li>
+params hash {html.escape(ctx.config.params_hash())}, data SHA256SUMS {html.escape(str(ctx.data_fingerprint)[:16])},
+encoder {html.escape(str(ctx.encoder_id.get("weights_sha256"))[:16])}</li>
 </ul>
-<h2>Planned grid ({len(runs)} runs)</h2>
-<p>Target languages: {html.escape(", ".join(languages))}; gold sets: {html.escape(", ".join(config.srl.gold_sets))}.</p>
-<table><tr><th>run</th><th>schedule</th><th>seed</th><th>status</th></tr>
-{rows}
+<h2>Runs</h2>
+<table><tr><th>run</th><th>schedule</th><th>seed</th><th>status</th><th>notebooks</th></tr>
+{chr(10).join(rows)}
 </table>
 </body></html>
 """
+    import json
+
+    write_text(ctx.study_dir / "provenance.json", json.dumps(ctx.provenance, indent=2, sort_keys=True) + "\n")
+    index = ctx.study_dir / "index.html"
+    write_text(index, page)
+    return index

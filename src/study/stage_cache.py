@@ -10,6 +10,8 @@ checksum of the weights file; anything else (a killed run's leftovers, a corrupt
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import shutil
 from collections.abc import Callable
@@ -127,9 +129,24 @@ class StageCache:
         if self.is_done(spec.key):
             state, record = self.load(spec.key)
             return state, record, False
-        partial = self.partial(spec.key)
-        partial.mkdir(parents=True, exist_ok=True)
-        state, record = train(parent_state, partial)
-        record = {**record, "key": spec.key, "tasks": list(spec.tasks), "ingredients": spec.ingredients}
-        self.store(spec.key, state, record)
+        with self.lock(spec.key):  # another process training this stage is waited for, not duplicated
+            if self.is_done(spec.key):
+                state, record = self.load(spec.key)
+                return state, record, False
+            partial = self.partial(spec.key)
+            partial.mkdir(parents=True, exist_ok=True)
+            state, record = train(parent_state, partial)
+            record = {**record, "key": spec.key, "tasks": list(spec.tasks), "ingredients": spec.ingredients}
+            self.store(spec.key, state, record)
         return state, record, True
+
+    @contextlib.contextmanager
+    def lock(self, key: str):
+        """An exclusive advisory lock per stage (released by the OS if the holder dies)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / f"{key}.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)

@@ -129,7 +129,8 @@ def best_spans(logits: torch.Tensor, max_answer: int = 30) -> tuple[torch.Tensor
     s, e = logits[..., 0], logits[..., 1]
     t = s.size(1)
     scores = s.unsqueeze(2) + e.unsqueeze(1)  # [B, T, T]
-    allowed = torch.ones(t, t, dtype=torch.bool).triu().logical_and(~torch.ones(t, t, dtype=torch.bool).triu(max_answer))
+    ones = torch.ones(t, t, dtype=torch.bool)
+    allowed = ones.triu() & ~ones.triu(max_answer)  # start <= end < start + max_answer
     allowed[0, :] = False
     allowed[:, 0] = False
     scores = scores.masked_fill(~allowed, -1e9)

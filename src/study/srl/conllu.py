@@ -118,8 +118,11 @@ def _srl_columns(columns: tuple[str, ...]) -> tuple[int, int, int | None]:
     return pred, heads, spans
 
 
-def read_srl_file(path: Path) -> SrlFile:
-    """Parse a CoNLL-U Plus SRL file; raise :class:`DataError` naming ``file:line`` on any problem."""
+def read_srl_file(path: Path, max_sentences: int | None = None) -> SrlFile:
+    """Parse a CoNLL-U Plus SRL file; raise :class:`DataError` naming ``file:line`` on any problem.
+
+    ``max_sentences`` parses only the first sentences (smoke runs); such a file is not for writing back.
+    """
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8")
@@ -138,6 +141,8 @@ def read_srl_file(path: Path) -> SrlFile:
         sentence = _parse_sentence(block, start, path, columns, tolerated, srl.warnings)
         sentence.blank_lines_after = blank_after
         srl.sentences.append(sentence)
+        if max_sentences is not None and len(srl.sentences) >= max_sentences:
+            return srl
     if not srl.sentences:
         raise DataError(f"{path}: no sentences found")
     if not text.endswith("\n"):
@@ -267,7 +272,8 @@ def _parse_arguments(
 ) -> tuple[Argument, ...]:
     heads = [] if cells[heads_col] == "_" else cells[heads_col].split("|")
     spans = [] if spans_col is None or cells[spans_col] == "_" else cells[spans_col].split("|")
-    if spans_col is not None and len(spans) != len(heads):
+    # ARGSPANS "_" with heads present: spans unknown (a heads-only prediction file), not an error
+    if spans_col is not None and spans and len(spans) != len(heads):
         raise DataError(f"{path}:{lineno}: {len(heads)} argument heads but {len(spans)} spans")
     args = []
     for i, item in enumerate(heads):

@@ -67,7 +67,7 @@ def train_srl(
     """Train SRL on English train from ``init_encoder_state`` (or the pretrained encoder), select on dev."""
     cfg = config.srl
     wordpieces = WordPieceEncoder(tokenizer, cfg.optim.max_length)
-    train = load_split(srl_path(data_root, "en", "train"), "en", "train", cfg.predicate_scope)
+    train = load_split(srl_path(data_root, "en", "train"), "en", "train", cfg.predicate_scope, cfg.max_train_sentences)
     dev = load_split(srl_path(data_root, "en", "dev"), "en", "dev", cfg.predicate_scope, cfg.max_dev_sentences)
     labels = label_inventory([train], cfg.formulation)
     label_ids = {label: i for i, label in enumerate(labels)}

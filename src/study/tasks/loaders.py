@@ -188,6 +188,7 @@ def squad_json_rows(path: Path) -> list[dict]:
                 answers = [] if qa.get("is_impossible") else qa["answers"]
                 rows.append({
                     "id": qa["id"], "title": article["title"], "context": para["context"], "question": qa["question"],
-                    "answers": {"text": [a["text"] for a in answers], "answer_start": [a["answer_start"] for a in answers]},
+                    "answers": {"text": [a["text"] for a in answers],
+                                "answer_start": [a["answer_start"] for a in answers]},
                 })
     return rows
