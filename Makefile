@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.study-installed
 PARAMS ?= params/default.yaml
 
-.PHONY: study env encoder data test test-fast lint smoke clean-env
+.PHONY: study env encoder data browser test test-fast lint smoke clean-env
 
 study: env encoder data  ## the main job: default study -> reports/<study>/index.html
 	$(VENV)/bin/study run $(PARAMS)
@@ -26,11 +26,15 @@ encoder: env  ## rebuild the offline encoder (skipped when an identical checkpoi
 data: env  ## verify the data bundle against SHA256SUMS
 	$(VENV)/bin/study data check > /dev/null && echo "data bundle: ok"
 
-test: env encoder  ## the whole suite, slow end-to-end tests included (what CI runs)
+test: env encoder browser  ## the whole suite, slow end-to-end tests included (what CI runs)
 	$(PY) -m pytest -q
 
 test-fast: env encoder  ## skip the slow end-to-end tests
 	$(PY) -m pytest -q -m "not slow"
+
+browser:  ## headless Chromium for the report test (Debian package; needs root, skipped if present)
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium >/dev/null; } || echo "warning: could not install chromium"
 
 lint: env
 	$(VENV)/bin/ruff check src tests

@@ -7,8 +7,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from .conftest import REPO
 
 
@@ -80,15 +78,3 @@ def test_provenance_record(encoder_dir):
     assert record["params_hash"] and len(record["data_sha256sums"]) == 64
     assert record["encoder"]["weights_sha256"] and record["packages"]["torch"].startswith("2.13.0")
     assert record["code"]["commit"] is None or len(record["code"]["commit"]) == 40
-
-
-@pytest.mark.slow
-def test_run_smoke_writes_an_html_report(tmp_path, encoder_dir):
-    out = study("run", "params/smoke.yaml", "--reports", str(tmp_path))
-    assert out.returncode == 0, out.stderr[-3000:]
-    index = tmp_path / "smoke" / "index.html"
-    assert out.stdout.strip().endswith(str(index))
-    page = (tmp_path / "smoke" / "01_data.html").read_text()
-    assert page.count("data:image/png;base64") >= 2  # the size plot and the similarity heatmap
-    assert "Traceback" not in page
-    assert "01_data.html" in index.read_text()

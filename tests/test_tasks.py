@@ -51,7 +51,7 @@ def test_group_wise_split_puts_no_group_on_both_sides(loaded, task):
 def test_split_is_deterministic_and_order_independent(data_root):
     a = load_task("mnli", data_root, "bundle", TaskConfig())
     examples = a.train + a.dev
-    train, dev = split_by_group(list(reversed(examples)), 0.1)
+    _, dev = split_by_group(list(reversed(examples)), 0.1)
     assert {id(e) for e in dev} == {id(e) for e in a.dev}
     assert group_fraction("x") == group_fraction("x") != group_fraction("y")
 
@@ -65,7 +65,8 @@ def test_caps_take_a_fixed_subset(data_root):
 
 def test_bad_rows_are_counted_by_reason():
     report = LoadReport("mnli", "test")
-    rows = [{"premise": "p", "hypothesis": "h", "label": "entailment"}, {"premise": "p", "hypothesis": "h", "label": "-"},
+    rows = [{"premise": "p", "hypothesis": "h", "label": "entailment"},
+            {"premise": "p", "hypothesis": "h", "label": "-"},
             {"premise": "", "hypothesis": "h", "label": "neutral"}, {"hypothesis": "h"}]
     out = L.convert(rows, L.nli_row, report)
     assert len(out) == 1 and report.skipped == {"missing label": 1, "empty text": 2}
@@ -110,7 +111,7 @@ def test_hub_path_through_datasets_on_local_files(data_root, tmp_path):
 
 def test_hub_unreachable_gives_instructions(data_root, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(DataError, match="from the Hugging Face hub.*source: bundle"):
+    with pytest.raises(DataError, match=r"from the Hugging Face hub.*source: bundle"):
         load_task("rte", data_root, "hub", TaskConfig())
 
 
@@ -133,3 +134,23 @@ def test_sampler_probabilities_follow_their_formulas():
     assert abs((plan == 0).mean() - 0.9) < 0.01
     assert (task_schedule(np.array([0.9, 0.1]), 3, 500) == plan[:500]).all()  # seeded, prefix-stable
     assert not (task_schedule(np.array([0.5, 0.5]), 4, 500) == task_schedule(np.array([0.5, 0.5]), 5, 500)).all()
+
+
+def test_ccgbank_reader_on_a_user_directory(tmp_path):
+    from study.tasks.ccg import load_ccgbank
+
+    # a hand-written derivation in CCGbank's AUTO notation (not CCGbank text)
+    tree = ("(<T S[dcl] 0 2> (<L NP N N Rain N>) (<T S[dcl]\\NP 0 2> (<L (S[dcl]\\NP)/NP VBZ VBZ soaks "
+            "(S[dcl]\\NP_1)/NP_2>) (<L NP N N fields N>) ) )")
+    for section, n in (("02", 12), ("00", 1)):
+        folder = tmp_path / "data" / "AUTO" / section
+        folder.mkdir(parents=True)
+        (folder / f"wsj_{section}01.auto").write_text("".join(f"ID=wsj_{section}01.{i} PARSER=GOLD NUMPARSE=1\n{tree}\n"
+                                                             for i in range(n)))
+    train, dev, report = load_ccgbank(tmp_path, min_count=10)
+    assert len(train) == 12 and len(dev) == 1
+    assert train[0].words == ("Rain", "soaks", "fields")
+    assert train[0].tags == ("NP", "(S[dcl]\\NP)/NP", "NP")
+    assert report["supertags"] == 2 and report["rare_tag_tokens_mapped_to_unk"] == 0
+    with pytest.raises(StudyError, match="CCGbank is LDC-licensed"):
+        load_ccgbank(tmp_path / "nothing")

@@ -58,7 +58,7 @@ def check_provenance(df: pd.DataFrame, allow_mixed: bool = False) -> pd.DataFram
 
 def srl_scores(df: pd.DataFrame) -> pd.DataFrame:
     """SRL head F1 per run and scored file (target languages, gold sets, English test and dev)."""
-    sel = df[(df.task == "srl") & (df.metric == "head_f1") & (df.label == "")]
+    sel = df[(df.task == "srl") & (df.metric == "head_f1") & (df.label == "") & (df.language != "AVG")]
     return sel[["run", "schedule", "seed", "language", "split", "value"]].reset_index(drop=True)
 
 

@@ -90,6 +90,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _cmd_srl_score(args: argparse.Namespace) -> int:
+    from study.srl.user_score import score_user_file
+
+    out = score_user_file(Path(args.run), Path(args.file), args.language, args.out)
+    print(f"predictions and metrics: {out}")
+    return 0
+
+
 def _cmd_plan(args: argparse.Namespace) -> int:
     from study.plan import format_plan, plan_study
 
@@ -133,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", type=Path, help="reports root (default: $STUDY_REPORTS or reports/)")
     run.add_argument("--jobs", type=int, default=1, help="runs executed in parallel (default 1: 2 cores suit one)")
     run.set_defaults(func=_cmd_run)
+
+    srl = sub.add_parser("srl", help="semantic role labelling").add_subparsers(dest="action", required=True)
+    score = srl.add_parser("score", help="score any CoNLL-U Plus file (13 or 10 columns) with a finished run")
+    score.add_argument("--run", required=True, help="a finished run's folder, reports/<study>/runs/<run_id>")
+    score.add_argument("--file", required=True, help="CoNLL-U Plus file with gold predicates (and arguments)")
+    score.add_argument("--language", default="xx", help="ISO code (English files keep empty-node sentences)")
+    score.add_argument("--out", type=Path, help="output folder (default: <run>/user-scores/<file name>)")
+    score.set_defaults(func=_cmd_srl_score)
 
     plan = sub.add_parser("plan", help="the grid's stages: which exist, which will train, steps saved by reuse")
     plan.add_argument("file", type=Path)

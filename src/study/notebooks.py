@@ -72,6 +72,8 @@ def render_html(notebook: Path, html_path: Path | None = None) -> Path:
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4))
+    title = notebook.stem.replace("_", " ")
+    body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4),
+                                          resources={"metadata": {"name": title}})
     write_text(html_path, body)
     return html_path

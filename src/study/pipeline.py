@@ -146,6 +146,7 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
     """English SRL (+ POS) from ``encoder_state``, zero-shot scores everywhere; returns results.csv."""
     from study.pos import evaluate_pos, train_pos
     from study.srl.evaluate import evaluate_srl, target_files
+    from study.srl.saved import save_srl_model
     from study.srl.train import train_srl
 
     if run.schedule.kind == "joint+srl":
@@ -155,9 +156,11 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
     ckpt = ctx.stage_cache.root.parent / "runs" / cfg.study_name / run.run_id
     (run_dir / "predictions").mkdir(parents=True, exist_ok=True)
     training = train_srl(cfg, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, ckpt / "srl", progress)
+    model_dir = save_srl_model(training.srl, ckpt / "srl_model", cfg.encoder.name, cfg.encoder.freeze_word_embeddings)
     files = target_files(ctx.data_root, ctx.languages, cfg.srl.splits, cfg.srl.gold_sets)
     rows, reports = evaluate_srl(training.srl, files, run_dir / "predictions", cfg.srl.max_eval_sentences, progress)
-    rows.append({"task": "srl", "language": "en", "split": "dev", "metric": "head_f1", "label": "",
+    rows += macro_average_rows(rows)
+    rows.append({"task": "srl", "language": "en", "split": "dev-selection", "metric": "head_f1", "label": "",
                  "value": training.result.best_metrics.get("dev_head_f1", float("nan"))})
     history = {"srl": training.result.history, "srl_best_step": training.result.best_step,
                "srl_train_stats": vars(training.train_stats), "srl_files": reports}
@@ -168,7 +171,8 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
     write_text(run_dir / "history.json", json.dumps(history, indent=2, default=str) + "\n")
     results = write_results(ctx, run, rows, run_dir / "results.csv")
     write_text(run_dir / "DONE.json", json.dumps({"run": run.run_id, "results_sha256": sha256_file(results),
-                                                  "provenance": ctx.provenance}, indent=2) + "\n")
+                                                  "srl_model": str(model_dir), "provenance": ctx.provenance},
+                                                 indent=2) + "\n")
     for sub in ("srl", "pos"):
         state = ckpt / sub / "train_state.pt"
         if state.exists():
@@ -201,3 +205,13 @@ def run_is_done(ctx: StudyContext, run: RunSpec) -> bool:
         return json.loads(done.read_text())["results_sha256"] == sha256_file(results)
     except (OSError, json.JSONDecodeError, KeyError):
         return False
+
+
+def macro_average_rows(rows: list[dict]) -> list[dict]:
+    """XTREME-style macro average of SRL head F1 over the target languages' test files (``AVG``)."""
+    f1 = [r["value"] for r in rows if r["task"] == "srl" and r["metric"] == "head_f1" and r["label"] == ""
+          and r["split"] == "test" and r["language"] != "en"]
+    if not f1:
+        return []
+    return [{"task": "srl", "language": "AVG", "split": "test", "metric": "head_f1", "label": "",
+             "value": float(sum(f1) / len(f1))}]

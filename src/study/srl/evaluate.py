@@ -20,8 +20,8 @@ from study.srl.train import SrlModel
 
 
 def target_files(data_root: Path, languages: list[str], splits: list[str], gold_sets: list[str]) -> list[tuple]:
-    """(language, split, path) of every file to score: English test first as the reference."""
-    out = [("en", "test", srl_path(data_root, "en", "test"))]
+    """(language, split, path) of every file to score: English dev and test first as the reference."""
+    out = [("en", "dev", srl_path(data_root, "en", "dev")), ("en", "test", srl_path(data_root, "en", "test"))]
     out += [(lang, split, srl_path(data_root, lang, split)) for lang in languages for split in splits]
     out += [(lang, "gold-test", srl_path(data_root, lang, "gold-test")) for lang in gold_sets]
     return out

@@ -1,0 +1,101 @@
+"""The smoke study end to end through the CLI: papermill notebooks, results, report, resume, determinism."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pandas as pd
+import pytest
+
+from study.browser_check import check_pages, find_chromium
+
+from .test_cli import study
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory, encoder_dir):
+    root = tmp_path_factory.mktemp("smoke")
+    env = {"STUDY_CACHE": str(root / "cache"), "STUDY_REPORTS": str(root / "reports")}
+    # the encoder is shared with the user cache (building it is tested elsewhere)
+    (root / "cache" / "encoders").mkdir(parents=True)
+    os.symlink(encoder_dir, root / "cache" / "encoders" / encoder_dir.name)
+    out = study("run", "params/smoke.yaml", env=env)
+    return root, env, out
+
+
+def test_smoke_study_runs_every_run_and_reports(smoke_run):
+    root, _, out = smoke_run
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    study_dir = root / "reports" / "smoke"
+    assert out.stdout.strip().endswith(str(study_dir / "index.html"))
+    results = pd.read_csv(study_dir / "results.csv", keep_default_na=False)
+    assert set(results["run"]) == {"none__seed1", "single-mnli__seed1", "seq-mnli-squad_v1__seed1",
+                                   "joint-mnli-squad_v1__seed1"}
+    srl = results[(results.task == "srl") & (results.metric == "head_f1") & (results.label == "")]
+    assert set(zip(srl.language, srl.split, strict=True)) >= {("en", "test"), ("de", "test"), ("zh", "test"),
+                                                              ("vi", "gold-test")}
+    assert set(results[results.task == "pos"]["language"]) == {"en", "de", "zh"}
+    assert results["params_hash"].nunique() == 1 and results["encoder_sha256"].str.len().eq(64).all()
+    for run in results["run"].unique():
+        preds = study_dir / "runs" / run / "predictions"
+        assert {p.name for p in preds.iterdir()} >= {"de-test.conllu", "vi-gold-test.conllup"}
+    # the sequential run reused the stage its single-task sibling trained
+    seq_nb = (study_dir / "runs" / "seq-mnli-squad_v1__seed1" / "02_intermediate.html").read_text()
+    assert "reused from cache" in seq_nb
+    assert (study_dir / "04_analysis.html").is_file()
+    assert "Joint vs sequential" in (study_dir / "04_analysis.html").read_text()
+
+
+@pytest.mark.skipif(find_chromium() is None and not os.environ.get("CI"), reason="no Chromium on this machine")
+def test_report_reads_well_in_chromium(smoke_run):
+    root, _, _ = smoke_run
+    study_dir = root / "reports" / "smoke"
+    pages = [study_dir / "index.html", study_dir / "01_data.html", study_dir / "04_analysis.html",
+             study_dir / "runs" / "none__seed1" / "03_srl_transfer.html",
+             study_dir / "runs" / "seq-mnli-squad_v1__seed1" / "02_intermediate.html"]
+    checks = check_pages(pages)
+    for check in checks:
+        assert not check.js_errors, (check.url, check.js_errors)
+        assert check.broken_images == 0, check.url
+        assert check.text_length > 300, check.url
+    by_name = {c.url.rsplit("/", 1)[-1]: c for c in checks}
+    assert by_name["01_data.html"].images >= 2
+    assert by_name["04_analysis.html"].images >= 2
+    assert by_name["03_srl_transfer.html"].images >= 2
+
+
+def test_rerun_resumes_and_same_seed_gives_identical_numbers(smoke_run):
+    root, env, first = smoke_run
+    assert first.returncode == 0
+    study_dir = root / "reports" / "smoke"
+    before = pd.read_csv(study_dir / "results.csv", keep_default_na=False)
+    preds_before = (study_dir / "runs" / "none__seed1" / "predictions" / "de-test.conllu").read_bytes()
+    shutil.rmtree(study_dir / "runs" / "none__seed1")  # lost: recomputed from scratch; the others resume
+    out = study("run", "params/smoke.yaml", env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "3 run(s) already complete: skipped" in out.stdout
+    after = pd.read_csv(study_dir / "results.csv", keep_default_na=False)
+    key = ["run", "task", "language", "split", "metric", "label"]
+    pd.testing.assert_frame_equal(before.sort_values(key).reset_index(drop=True),
+                                  after.sort_values(key).reset_index(drop=True))
+    assert (study_dir / "runs" / "none__seed1" / "predictions" / "de-test.conllu").read_bytes() == preds_before
+
+
+def test_a_second_writer_is_refused(smoke_run):
+    root, env, _ = smoke_run
+    lock = root / "reports" / "smoke" / ".lock"
+    lock.write_text(f"{os.uname().nodename} {os.getpid()}\n")  # a live holder: this test process
+    try:
+        out = study("run", "params/smoke.yaml", env=env)
+    finally:
+        lock.unlink()
+    assert out.returncode == 2 and "another `study run` is writing this study" in out.stderr
+    from study.runner import StudyLock
+
+    lock.write_text(f"{os.uname().nodename} 999999999\n")  # a crashed holder: its lock is taken over
+    with StudyLock(lock.parent):
+        assert lock.read_text().split()[1] == str(os.getpid())
+    assert not lock.exists()
