@@ -78,3 +78,11 @@ def test_provenance_record(encoder_dir):
     assert record["params_hash"] and len(record["data_sha256sums"]) == 64
     assert record["encoder"]["weights_sha256"] and record["packages"]["torch"].startswith("2.13.0")
     assert record["code"]["commit"] is None or len(record["code"]["commit"]) == 40
+
+
+def test_unwritable_reports_folder_gives_one_line(tmp_path, encoder_dir):
+    blocker = tmp_path / "reports"
+    blocker.write_text("a file where a folder should be")
+    out = study("run", "params/smoke.yaml", "--reports", str(blocker))
+    assert out.returncode == 2
+    assert out.stderr.startswith("study: error: cannot write") and "Traceback" not in out.stderr

@@ -8,12 +8,15 @@ its traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from study.errors import StudyError
+
+_WRITE_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EDQUOT}
 
 
 def _cmd_model_build(args: argparse.Namespace) -> int:
@@ -165,8 +168,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"study: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("study: interrupted; re-run the same command to resume", file=sys.stderr)
+        print("study: interrupted; completed runs and stages are kept: re-run the same command to resume",
+              file=sys.stderr)
         return 130
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRORS:
+            raise
+        print(f"study: error: cannot write {exc.filename or 'output'}: {exc.strerror}; free disk space or point "
+              "--reports / STUDY_REPORTS / STUDY_CACHE at a writable folder (finished results are intact)",
+              file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

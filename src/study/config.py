@@ -59,6 +59,9 @@ class EncoderConfig(Strict):
 
     name: str = "multilingual-e5-small-q4"
     freeze_word_embeddings: bool = True
+    #: Freeze the embeddings and the lowest N transformer layers in every task (0: none). Saves the
+    #: backward pass through them and keeps the most language-neutral layers as pretrained.
+    freeze_bottom_layers: Annotated[int, Field(ge=0)] = 0
 
 
 class Optimisation(Strict):

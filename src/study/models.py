@@ -29,13 +29,21 @@ class EncoderWithHead(nn.Module):
         return self.head(hidden, batch["attention_mask"], batch["word_index"], batch.get("predicate"))
 
 
-def fresh_encoder(name: str, freeze_word_embeddings: bool, init_state: dict[str, torch.Tensor] | None = None):
+def fresh_encoder(name: str, freeze_word_embeddings: bool, init_state: dict[str, torch.Tensor] | None = None,
+                  freeze_bottom_layers: int = 0):
     """The pretrained encoder, optionally overwritten by a previous stage's encoder weights."""
     encoder = load_encoder(name)
     if init_state:
         load_encoder_state(encoder, init_state)
     if freeze_word_embeddings:
         encoder.get_input_embeddings().weight.requires_grad_(False)
+    if freeze_bottom_layers:
+        layers = encoder.encoder.layer
+        if freeze_bottom_layers > len(layers):
+            raise ValueError(f"cannot freeze {freeze_bottom_layers} of {len(layers)} layers")
+        encoder.embeddings.requires_grad_(False)
+        for layer in layers[:freeze_bottom_layers]:
+            layer.requires_grad_(False)
     return encoder
 
 

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,6 +31,9 @@ from study.hashing import sha256_file
 from study.paths import reports_root
 from study.provenance import collect_provenance
 from study.stage_cache import StageCache, StageSpec, plan_stages
+
+# tqdm.auto warns in notebooks without ipywidgets; the text progress output is what we want there
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 RESULT_COLUMNS = ("run", "schedule", "seed", "task", "language", "split", "metric", "label", "value",
                   "code_version", "params_hash", "data_sha256sums", "encoder_sha256")

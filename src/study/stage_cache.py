@@ -51,8 +51,7 @@ def stage_ingredients(config: StudyConfig, tasks: tuple[str, ...], parent: str |
     inter = config.intermediate
     return {
         "format": STAGE_FORMAT,
-        "encoder": {"name": config.encoder.name, "weights": encoder_id.get("weights_sha256"),
-                    "freeze_word_embeddings": config.encoder.freeze_word_embeddings},
+        "encoder": {**config.encoder.model_dump(mode="json"), "weights": encoder_id.get("weights_sha256")},
         "parent": parent,
         "tasks": list(tasks),
         "data": {"source": inter.source, "bundle": data_fingerprint if inter.source == "bundle" else None,

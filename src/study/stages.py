@@ -196,7 +196,8 @@ def train_stage(
 ) -> StageOutcome:
     """Train one stage (one task, or a joint mixture) and return the encoder weights it selected."""
     torch.manual_seed(seed)
-    encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, init_state)
+    encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, init_state,
+                            config.encoder.freeze_bottom_layers)
     hidden = encoder.config.hidden_size
     model = MultiTaskModel(encoder, {t.name: make_head(t.head, hidden, t.name) for t in tasks})
     steps = stage_steps(config.intermediate.budget, tasks)

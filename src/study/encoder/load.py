@@ -99,6 +99,7 @@ def load_encoder(name: str):
     spec = resolve_encoder(name)
     where = ensure_available(spec)
     transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()  # a per-tensor bar on every load clutters reports
     try:
         config = AutoConfig.from_pretrained(str(where))
         kwargs = {"add_pooling_layer": False} if config.model_type in {"bert", "xlm-roberta", "roberta"} else {}

@@ -74,7 +74,8 @@ def train_srl(
     instances, stats = build_srl_instances(train, wordpieces, label_ids, cfg.formulation)
 
     torch.manual_seed(seed)  # head initialisation
-    encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, init_encoder_state)
+    encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, init_encoder_state,
+                            config.encoder.freeze_bottom_layers)
     head = TaggingHead(encoder.config.hidden_size, len(labels), conditioned=True)
     model = EncoderWithHead(encoder, head)
     pad_id = tokenizer.pad_token_id
