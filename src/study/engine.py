@@ -64,7 +64,7 @@ def load_trainable_state(model: nn.Module, state: dict[str, torch.Tensor]) -> No
     params = dict(model.named_parameters())
     unknown = sorted(set(state) - set(params))
     if unknown:
-        raise KeyError(f"checkpoint has parameters the model lacks: {unknown[:5]}")
+        raise KeyError(f"weights do not fit this model; unknown parameters: {unknown[:5]}")
     with torch.no_grad():
         for name, value in state.items():
             params[name].copy_(value)

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from study.encoder.load import load_encoder
+from study.engine import load_trainable_state, trainable_state
 
 
 class EncoderWithHead(nn.Module):
@@ -49,15 +50,9 @@ def fresh_encoder(name: str, freeze_word_embeddings: bool, init_state: dict[str,
 
 def encoder_state(encoder: nn.Module) -> dict[str, torch.Tensor]:
     """Every encoder weight that can differ from the pretrained one (frozen ones excluded)."""
-    return {n: p.detach().clone() for n, p in encoder.named_parameters() if p.requires_grad}
+    return trainable_state(encoder)
 
 
 def load_encoder_state(encoder: nn.Module, state: dict[str, torch.Tensor]) -> None:
     """Overwrite encoder weights from a stage artifact; refuses names the encoder lacks."""
-    params = dict(encoder.named_parameters())
-    unknown = sorted(set(state) - set(params))
-    if unknown:
-        raise KeyError(f"stage weights do not fit this encoder: {unknown[:3]}")
-    with torch.no_grad():
-        for name, value in state.items():
-            params[name].copy_(value)
+    load_trainable_state(encoder, state)
