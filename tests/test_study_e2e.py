@@ -99,3 +99,28 @@ def test_a_second_writer_is_refused(smoke_run):
     with StudyLock(lock.parent):
         assert lock.read_text().split()[1] == str(os.getpid())
     assert not lock.exists()
+
+
+def test_ctrl_c_stops_cleanly_with_a_resume_hint(tmp_path, encoder_dir):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import REPO
+
+    (tmp_path / "cache" / "encoders").mkdir(parents=True)
+    os.symlink(encoder_dir, tmp_path / "cache" / "encoders" / encoder_dir.name)
+    env = {**os.environ, "STUDY_CACHE": str(tmp_path / "cache"), "STUDY_REPORTS": str(tmp_path / "reports")}
+    proc = subprocess.Popen([sys.executable, "-m", "study.cli", "run", "params/smoke.yaml"], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = tmp_path / "reports" / "smoke" / ".lock"
+    deadline = time.time() + 120
+    while not lock.exists() and time.time() < deadline:
+        time.sleep(0.5)
+    time.sleep(8)  # inside the notebooks by now
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 130, err[-2000:]
+    assert "re-run the same command to resume" in err
+    assert not lock.exists()
