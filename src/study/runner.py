@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import html
+import json
 import os
 import socket
 import time
@@ -192,8 +193,6 @@ encoder {html.escape(str(ctx.encoder_id.get("weights_sha256"))[:16])}</li>
 </table>
 </body></html>
 """
-    import json
-
     write_text(ctx.study_dir / "provenance.json", json.dumps(ctx.provenance, indent=2, sort_keys=True) + "\n")
     index = ctx.study_dir / "index.html"
     write_text(index, page)
