@@ -164,3 +164,11 @@ def test_stages_of_schedules():
     assert parse_schedule("seq:mnli>squad_v1").stages == (("mnli",), ("squad_v1",))
     assert parse_schedule("joint:mnli+squad_v1").stages == (("mnli", "squad_v1"),)
     assert parse_schedule("none").stages == ()
+
+
+def test_declared_comparisons_must_name_schedules_of_the_study():
+    msg = error_for({"analysis": {"comparisons": [["joint:mnli+squad_v1", "seq:squad_v1>mnli"]]}})
+    assert "'seq:squad_v1>mnli', which is not among the schedules" in msg
+    data = smoke_dict()
+    data["analysis"]["comparisons"] = [["joint:mnli+squad_v1", "seq:mnli>squad_v1"]]
+    assert validate_params(data).analysis.comparisons == [["joint:mnli+squad_v1", "seq:mnli>squad_v1"]]

@@ -172,7 +172,8 @@ class AnalysisConfig(Strict):
     permutation_samples: PositiveInt = 1000
     #: deepsig's bootstrap iterations per ASO test (~4 ms each here); 3 seeds make ASO coarse anyway.
     aso_iterations: PositiveInt = 200
-    comparisons: list[tuple[str, str]] | Literal["default"] = "default"
+    #: "default" (joint vs sequential, each vs none, each vs best single) or [[A, B], ...] schedule pairs
+    comparisons: list[Annotated[list[str], Field(min_length=2, max_length=2)]] | Literal["default"] = "default"
 
 
 class RuntimeConfig(Strict):
@@ -229,6 +230,13 @@ class StudyConfig(Strict):
                 f"schedules use task(s) {', '.join(missing)} with no entry under intermediate.tasks; "
                 f"add e.g. 'intermediate: {{tasks: {{{missing[0]}: {{}}}}}}'"
             )
+        if self.analysis.comparisons != "default":
+            known = {s.text for s in self.parsed_schedules()}
+            for a, b in self.analysis.comparisons:
+                for name in (a, b):
+                    if name not in known:
+                        raise ValueError(f"analysis.comparisons names '{name}', which is not among the "
+                                         f"schedules: {', '.join(sorted(known))}")
         if self.intermediate.source == "bundle":
             unbundled = sorted(t for t in needed if not INTERMEDIATE_TASKS[t].bundled)
             if unbundled:
