@@ -254,8 +254,3 @@ class Engine:
             load_trainable_state(self.unwrapped, best)
         self.model.eval()
         return result
-
-    def discard_checkpoint(self) -> None:
-        """Remove the resume checkpoint once the stage's final artifact is safely written."""
-        if self.checkpoint_dir is not None and (self.checkpoint_dir / CHECKPOINT).exists():
-            (self.checkpoint_dir / CHECKPOINT).unlink()

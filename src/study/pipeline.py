@@ -25,7 +25,7 @@ from study.bundle import require_valid_bundle
 from study.config import RunSpec, StudyConfig, expand_runs, load_params, resolve_languages
 from study.encoder.build import OFFLINE_ENCODER_NAME, build_encoder
 from study.encoder.load import encoder_fingerprint, load_tokenizer
-from study.engine import set_threads
+from study.engine import CHECKPOINT, set_threads
 from study.errors import StudyError
 from study.hashing import sha256_file
 from study.paths import reports_root
@@ -178,7 +178,7 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
                                                   "srl_model": str(model_dir), "provenance": ctx.provenance},
                                                  indent=2) + "\n")
     for sub in ("srl", "pos"):
-        state = ckpt / sub / "train_state.pt"
+        state = ckpt / sub / CHECKPOINT
         if state.exists():
             state.unlink()
     return results

@@ -9,7 +9,6 @@ equal compute.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from torch import nn
 
 from study.batching import SeededBatchStream
 from study.config import Budget, Optimisation, Sampler, StudyConfig
-from study.engine import Engine
+from study.engine import Engine, budget_steps
 from study.heads import ClassificationHead, ExtractiveQAHead, MultipleChoiceHead, qa_loss
 from study.models import encoder_state, fresh_encoder
 from study.registry import INTERMEDIATE_TASKS
@@ -165,15 +164,7 @@ def task_schedule(probabilities: np.ndarray, seed: int, steps: int) -> np.ndarra
 
 def stage_steps(budget: Budget, tasks: list[PreparedTask]) -> int:
     """Total steps of a stage: ``per_task`` for each task (a joint stage gets the sum)."""
-    total = 0
-    for t in tasks:
-        if budget.unit == "steps":
-            total += int(budget.per_task)
-        elif budget.unit == "examples":
-            total += math.ceil(budget.per_task / t.optim.batch_size)
-        else:
-            total += math.ceil(budget.per_task * len(t.train) / t.optim.batch_size)
-    return max(1, total)
+    return sum(budget_steps(budget, len(t.train), t.optim.batch_size) for t in tasks)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from study.atomic import write_text
@@ -104,11 +104,6 @@ class SrlFile:
     @property
     def has_spans(self) -> bool:
         return "UP:ARGSPANS" in self.columns
-
-    @property
-    def srl_columns(self) -> tuple[int, int, int | None]:
-        """Indices of the PRED, ARGHEADS and (optional) ARGSPANS columns."""
-        return _srl_columns(self.columns)
 
 
 def _srl_columns(columns: tuple[str, ...]) -> tuple[int, int, int | None]:
@@ -355,7 +350,3 @@ def write_srl_file(srl: SrlFile, path: Path, predictions: list[list[Predicate]] 
     write_text(Path(path), format_srl_file(srl, predictions))
     return Path(path)
 
-
-def with_arguments(predicate: Predicate, arguments: Iterable[Argument]) -> Predicate:
-    """A copy of ``predicate`` with other arguments (how predictions are built)."""
-    return replace(predicate, arguments=tuple(arguments))

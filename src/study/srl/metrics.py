@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from study.srl.conllu import Argument, Predicate
+from study.srl.conllu import Predicate
 
 
 @dataclass
@@ -109,12 +109,3 @@ def score(
     result.per_sentence = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
     return result
 
-
-def strip_arguments(predicates: Iterable[Predicate]) -> list[Predicate]:
-    """The predicates with no arguments (the all-``O`` baseline, and the input to prediction)."""
-    return [Predicate(p.word, p.sense, ()) for p in predicates]
-
-
-def arguments_of(predicate: Predicate, labels: Iterable[tuple[int, str]]) -> tuple[Argument, ...]:
-    """Arguments from (head word id, label) decisions."""
-    return tuple(Argument(label, head) for head, label in labels)
