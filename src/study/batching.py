@@ -78,3 +78,34 @@ def collate_tagging(instances: Sequence, pad_id: int, mark_predicate: bool) -> d
     labels[word_index < 0] = -100
     return {"input_ids": input_ids, "attention_mask": attention, "token_type_ids": token_type,
             "word_index": word_index, "labels": labels, "predicate": predicate}
+
+
+def collate_sentences(instances: Sequence, pad_id: int) -> dict[str, torch.Tensor]:
+    """Pad :class:`~study.srl.data.SentenceInstance` s: one encoder row per sentence, one label row per predicate.
+
+    ``predicate_rows`` [P, 2] holds (batch row, piece index) of every predicate in the batch, in
+    instance order, so the head can pair each predicate with the words of its own sentence.
+    """
+    n = len(instances)
+    t = max(len(x.input_ids) for x in instances)
+    w = max(len(x.word_index) for x in instances)
+    p = sum(len(x.predicates) for x in instances)
+    input_ids = torch.full((n, t), pad_id, dtype=torch.long)
+    attention = torch.zeros((n, t), dtype=torch.long)
+    word_index = torch.full((n, w), -1, dtype=torch.long)
+    labels = torch.full((p, w), -100, dtype=torch.long)
+    rows = torch.zeros((p, 2), dtype=torch.long)
+    k = 0
+    for i, x in enumerate(instances):
+        m = len(x.input_ids)
+        input_ids[i, :m] = torch.from_numpy(x.input_ids)
+        attention[i, :m] = 1
+        word_index[i, : len(x.word_index)] = torch.from_numpy(x.word_index)
+        q = len(x.predicates)
+        labels[k : k + q, : x.labels.shape[1]] = torch.from_numpy(x.labels)
+        rows[k : k + q, 0] = i
+        rows[k : k + q, 1] = torch.from_numpy(x.predicates).clamp(min=0)
+        labels[k : k + q][:, (word_index[i] < 0)] = -100
+        k += q
+    return {"input_ids": input_ids, "attention_mask": attention, "word_index": word_index, "labels": labels,
+            "predicate_rows": rows}

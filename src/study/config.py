@@ -127,6 +127,10 @@ class SrlConfig(Strict):
     """The target task: English training, zero-shot scoring."""
 
     formulation: Literal["heads", "spans"] = "heads"
+    #: ``per_predicate``: one encoder pass per predicate, marked with token type 1 (the classic recipe);
+    #: ``per_sentence``: one pass per sentence, predicates paired with words in the head (faster;
+    #: speed and F1 of both are in the benchmark, issue 7).
+    encoding: Literal["per_predicate", "per_sentence"] = "per_predicate"
     predicate_scope: Literal["verbal_and_copula", "verbal", "all"] = "verbal_and_copula"
     budget: Budget = Budget(unit="steps", per_task=500)
     optim: Optimisation = Optimisation(batch_size=32, max_length=256, warmup_ratio=0.1)

@@ -59,6 +59,46 @@ class TaggingHead(nn.Module):
         return self.mlp(words)
 
 
+class PairwiseTaggingHead(nn.Module):
+    """Label every (predicate, word) pair of sentences encoded once, without a predicate mark.
+
+    Used by ``srl.encoding: per_sentence``: the encoder runs once per sentence instead of once per
+    predicate (English has ~2.5 in-scope predicates per sentence), and the predicate enters only
+    here, as the features ``[word; predicate; word * predicate]`` of each pair.
+    """
+
+    def __init__(self, hidden: int, n_labels: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.center = CenteredNorm(hidden)
+        self.mlp = nn.Sequential(
+            nn.Linear(3 * hidden, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, n_labels)
+        )
+
+    def forward(
+        self,
+        hidden: torch.Tensor,  # [B, T, H]
+        attention_mask: torch.Tensor,  # [B, T]
+        word_index: torch.Tensor,  # [B, W]
+        predicate_rows: torch.Tensor,  # [P, 2]: (batch row, piece index)
+    ) -> torch.Tensor:  # [P, W, L]
+        h = self.center(hidden, attention_mask)
+        idx = word_index.clamp(min=0)
+        words = h.gather(1, idx.unsqueeze(-1).expand(-1, -1, h.size(-1)))  # [B, W, H]
+        row, piece = predicate_rows[:, 0], predicate_rows[:, 1]
+        w = words[row]  # [P, W, H]
+        p = h[row, piece].unsqueeze(1).expand_as(w)
+        return self.mlp(torch.cat([w, p, w * p], dim=-1))
+
+
+def srl_head(hidden: int, n_labels: int, encoding: str) -> nn.Module:
+    """The SRL head that matches an encoding mode (``per_predicate`` or ``per_sentence``)."""
+    if encoding == "per_sentence":
+        return PairwiseTaggingHead(hidden, n_labels)
+    if encoding == "per_predicate":
+        return TaggingHead(hidden, n_labels, conditioned=True)
+    raise ValueError(f"unknown SRL encoding {encoding!r}")
+
+
 def tagging_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy over labelled words (label -100 is ignored)."""
     return nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=-100)

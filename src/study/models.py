@@ -27,6 +27,8 @@ class EncoderWithHead(nn.Module):
             attention_mask=batch["attention_mask"],
             token_type_ids=batch.get("token_type_ids"),
         ).last_hidden_state
+        if "predicate_rows" in batch:  # sentences encoded once, predicates paired in the head
+            return self.head(hidden, batch["attention_mask"], batch["word_index"], batch["predicate_rows"])
         return self.head(hidden, batch["attention_mask"], batch["word_index"], batch.get("predicate"))
 
 

@@ -155,6 +155,28 @@ def bio_labels(predicate: Predicate, n_words: int) -> tuple[list[str], int]:
     return labels, conflicts
 
 
+def _word_labels(
+    pred: Predicate, enc, n_words: int, label_ids: dict[str, int] | None, formulation: str, stats: InstanceStats,
+) -> tuple[np.ndarray, int]:
+    """Label ids over the words of one predicate (-100 where untrained), its piece; counts into ``stats``."""
+    tags, dup = head_labels(pred, n_words) if formulation == "heads" else bio_labels(pred, n_words)
+    stats.duplicate_heads += dup
+    pred_piece = int(enc.word_index[pred.word - 1])
+    if pred_piece < 0:
+        stats.predicate_beyond_window += 1
+    if enc.truncated_words:
+        stats.truncated_instances += 1
+        stats.arguments_beyond_window += sum(1 for i, t in enumerate(tags) if t != OUTSIDE and enc.word_index[i] < 0)
+    if label_ids is None:
+        labels = np.full(n_words, -100, dtype=np.int64)
+    else:
+        labels = np.asarray(
+            [label_ids.get(t, -100) if enc.word_index[i] >= 0 else -100 for i, t in enumerate(tags)], dtype=np.int64
+        )
+    stats.instances += 1
+    return labels, pred_piece
+
+
 def build_srl_instances(
     split: SrlSplit, encoder: WordPieceEncoder, label_ids: dict[str, int] | None, formulation: str = "heads",
 ) -> tuple[list[TaggingInstance], InstanceStats]:
@@ -167,29 +189,47 @@ def build_srl_instances(
         enc = encoder.encode(sentence.forms)
         n = len(sentence.words)
         for pred in preds:
-            if formulation == "heads":
-                tags, dup = head_labels(pred, n)
-            else:
-                tags, dup = bio_labels(pred, n)
-            stats.duplicate_heads += dup
-            pred_piece = int(enc.word_index[pred.word - 1])
-            if pred_piece < 0:
-                stats.predicate_beyond_window += 1
-            if enc.truncated_words:
-                stats.truncated_instances += 1
-                stats.arguments_beyond_window += sum(
-                    1 for i, t in enumerate(tags) if t != OUTSIDE and enc.word_index[i] < 0
-                )
-            if label_ids is None:
-                labels = np.full(n, -100, dtype=np.int64)
-            else:
-                labels = np.asarray(
-                    [label_ids.get(t, -100) if enc.word_index[i] >= 0 else -100 for i, t in enumerate(tags)],
-                    dtype=np.int64,
-                )
+            labels, pred_piece = _word_labels(pred, enc, n, label_ids, formulation, stats)
             out.append(TaggingInstance(enc.input_ids, enc.word_index, labels, pred_piece, s_idx, pred.word,
                                        enc.truncated_words))
-            stats.instances += 1
+    return out, stats
+
+
+@dataclass
+class SentenceInstance:
+    """All in-scope predicates of one sentence, encoded once (``srl.encoding: per_sentence``).
+
+    The encoder sees the sentence without a predicate mark; the head pairs every word with every
+    predicate (:class:`study.heads.PairwiseTaggingHead`). ``labels`` is [predicates, words].
+    """
+
+    input_ids: np.ndarray
+    word_index: np.ndarray
+    labels: np.ndarray
+    predicates: np.ndarray  # piece index of each predicate's representative piece (-1: beyond the window)
+    predicate_words: list[int]  # 1-based word ids
+    sentence: int
+    truncated_words: int
+
+
+def build_srl_sentence_instances(
+    split: SrlSplit, encoder: WordPieceEncoder, label_ids: dict[str, int] | None, formulation: str = "heads",
+) -> tuple[list[SentenceInstance], InstanceStats]:
+    """One instance per sentence with at least one in-scope predicate; stats count predicates."""
+    stats = InstanceStats()
+    out: list[SentenceInstance] = []
+    for s_idx, (sentence, preds) in enumerate(zip(split.sentences, split.predicates, strict=True)):
+        if not preds:
+            continue
+        enc = encoder.encode(sentence.forms)
+        n = len(sentence.words)
+        rows, pieces = [], []
+        for pred in preds:
+            labels, pred_piece = _word_labels(pred, enc, n, label_ids, formulation, stats)
+            rows.append(labels)
+            pieces.append(pred_piece)
+        out.append(SentenceInstance(enc.input_ids, enc.word_index, np.stack(rows), np.asarray(pieces, dtype=np.int64),
+                                    [p.word for p in preds], s_idx, enc.truncated_words))
     return out, stats
 
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from study.batching import collate_tagging
+from study.batching import collate_sentences, collate_tagging
 from study.srl.conllu import Argument, Predicate, Sentence
-from study.srl.data import OUTSIDE, SrlSplit, TaggingInstance
+from study.srl.data import OUTSIDE, SentenceInstance, SrlSplit, TaggingInstance
 
 
 @torch.inference_mode()
@@ -30,6 +30,35 @@ def predict_label_ids(
             labels[instances[i].word_index < 0] = 0  # cut-off words: O
             out[i] = labels
     return out  # type: ignore[return-value]
+
+
+@torch.inference_mode()
+def predict_sentence_label_ids(
+    model, instances: Sequence[SentenceInstance], pad_id: int, batch_size: int = 64
+) -> dict[tuple[int, int], np.ndarray]:
+    """Argmax label id per word for every (sentence, predicate word), sentences encoded once."""
+    model.eval()
+    order = sorted(range(len(instances)), key=lambda i: len(instances[i].input_ids))
+    out: dict[tuple[int, int], np.ndarray] = {}
+    for start in range(0, len(order), batch_size):
+        batch_instances = [instances[i] for i in order[start : start + batch_size]]
+        pred = model(collate_sentences(batch_instances, pad_id)).argmax(-1).numpy()
+        row = 0
+        for x in batch_instances:
+            n = len(x.word_index)
+            for word in x.predicate_words:
+                labels = pred[row, :n].copy()
+                labels[x.word_index < 0] = 0  # cut-off words: O
+                out[(x.sentence, word)] = labels
+                row += 1
+    return out
+
+
+def keyed_label_ids(
+    instances: Sequence[TaggingInstance], label_ids: Sequence[np.ndarray]
+) -> dict[tuple[int, int], np.ndarray]:
+    """Per-predicate predictions keyed by (sentence, predicate word), as the sentence mode returns them."""
+    return {(x.sentence, x.predicate_word): ids for x, ids in zip(instances, label_ids, strict=True)}
 
 
 def span_head(sentence: Sentence, lo: int, hi: int) -> int:
@@ -59,11 +88,12 @@ def decode_bio(tags: list[str]) -> list[tuple[int, int, str]]:
 
 
 def predictions_for_split(
-    split: SrlSplit, instances: Sequence[TaggingInstance], label_ids: Sequence[np.ndarray], labels: list[str],
-    formulation: str,
+    split: SrlSplit, by_key: dict[tuple[int, int], np.ndarray], labels: list[str], formulation: str,
 ) -> list[list[Predicate]]:
-    """Predicted predicates (gold predicates, predicted arguments) per used sentence of ``split``."""
-    by_key = {(x.sentence, x.predicate_word): ids for x, ids in zip(instances, label_ids, strict=True)}
+    """Predicted predicates (gold predicates, predicted arguments) per used sentence of ``split``.
+
+    ``by_key`` maps (sentence, predicate word) to label ids; a predicate without an entry gets no arguments.
+    """
     out: list[list[Predicate]] = []
     for s_idx, (sentence, preds) in enumerate(zip(split.sentences, split.predicates, strict=True)):
         predicted = []

@@ -23,7 +23,7 @@ def save_srl_model(srl: SrlModel, directory: Path, encoder_name: str, freeze_wor
     state = {n: p.detach().contiguous() for n, p in srl.model.named_parameters() if p.requires_grad}
     meta = {"encoder": encoder_name, "freeze_word_embeddings": freeze_word_embeddings, "labels": srl.labels,
             "formulation": srl.formulation, "scope": srl.scope, "max_length": srl.wordpieces.max_length,
-            "eval_batch_size": srl.eval_batch_size}
+            "eval_batch_size": srl.eval_batch_size, "encoding": srl.encoding}
     with atomic_dir(Path(directory)) as tmp:
         save_file(state, str(tmp / WEIGHTS))
         (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
@@ -35,7 +35,7 @@ def load_srl_model(directory: Path) -> SrlModel:
 
     from study.encoder.load import load_tokenizer
     from study.engine import load_trainable_state
-    from study.heads import TaggingHead
+    from study.heads import srl_head
     from study.models import EncoderWithHead, fresh_encoder
     from study.wordpieces import WordPieceEncoder
 
@@ -44,9 +44,10 @@ def load_srl_model(directory: Path) -> SrlModel:
         raise StudyError(f"{directory}: no saved SRL model (the run did not finish its SRL training)")
     meta = json.loads((directory / META).read_text())
     encoder = fresh_encoder(meta["encoder"], meta["freeze_word_embeddings"])
-    model = EncoderWithHead(encoder, TaggingHead(encoder.config.hidden_size, len(meta["labels"]), conditioned=True))
+    encoding = meta.get("encoding", "per_predicate")
+    model = EncoderWithHead(encoder, srl_head(encoder.config.hidden_size, len(meta["labels"]), encoding))
     load_trainable_state(model, load_file(str(directory / WEIGHTS)))
     model.eval()
     tokenizer = load_tokenizer(meta["encoder"])
     return SrlModel(model, meta["labels"], WordPieceEncoder(tokenizer, meta["max_length"]), meta["formulation"],
-                    meta["scope"], tokenizer.pad_token_id, meta["eval_batch_size"])
+                    meta["scope"], tokenizer.pad_token_id, meta["eval_batch_size"], encoding)

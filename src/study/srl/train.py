@@ -8,14 +8,27 @@ from pathlib import Path
 
 import torch
 
-from study.batching import SeededBatchStream, collate_tagging
+from study.batching import SeededBatchStream, collate_sentences, collate_tagging
 from study.config import StudyConfig
 from study.engine import Engine, TrainResult, budget_steps
-from study.heads import TaggingHead, tagging_loss
+from study.heads import srl_head, tagging_loss
 from study.models import EncoderWithHead, fresh_encoder
-from study.srl.data import InstanceStats, SrlSplit, build_srl_instances, label_inventory, load_split, srl_path
+from study.srl.data import (
+    InstanceStats,
+    SrlSplit,
+    build_srl_instances,
+    build_srl_sentence_instances,
+    label_inventory,
+    load_split,
+    srl_path,
+)
 from study.srl.metrics import SrlScore, score
-from study.srl.predict import predict_label_ids, predictions_for_split
+from study.srl.predict import (
+    keyed_label_ids,
+    predict_label_ids,
+    predict_sentence_label_ids,
+    predictions_for_split,
+)
 from study.wordpieces import WordPieceEncoder
 
 
@@ -31,10 +44,17 @@ class SrlModel:
     pad_id: int
     eval_batch_size: int
 
+    encoding: str = "per_predicate"
+
     def predict(self, split: SrlSplit):
-        instances, stats = build_srl_instances(split, self.wordpieces, None, self.formulation)
-        ids = predict_label_ids(self.model, instances, self.pad_id, self.eval_batch_size)
-        return predictions_for_split(split, instances, ids, self.labels, self.formulation), stats
+        if self.encoding == "per_sentence":
+            sentences, stats = build_srl_sentence_instances(split, self.wordpieces, None, self.formulation)
+            by_key = predict_sentence_label_ids(self.model, sentences, self.pad_id, self.eval_batch_size)
+        else:
+            instances, stats = build_srl_instances(split, self.wordpieces, None, self.formulation)
+            ids = predict_label_ids(self.model, instances, self.pad_id, self.eval_batch_size)
+            by_key = keyed_label_ids(instances, ids)
+        return predictions_for_split(split, by_key, self.labels, self.formulation), stats
 
     def evaluate(self, split: SrlSplit) -> tuple[dict[str, SrlScore], list, InstanceStats]:
         predicted, stats = self.predict(split)
@@ -71,15 +91,17 @@ def train_srl(
     dev = load_split(srl_path(data_root, "en", "dev"), "en", "dev", cfg.predicate_scope, cfg.max_dev_sentences)
     labels = label_inventory([train], cfg.formulation)
     label_ids = {label: i for i, label in enumerate(labels)}
-    instances, stats = build_srl_instances(train, wordpieces, label_ids, cfg.formulation)
+    per_sentence = cfg.encoding == "per_sentence"
+    build = build_srl_sentence_instances if per_sentence else build_srl_instances
+    instances, stats = build(train, wordpieces, label_ids, cfg.formulation)
 
     torch.manual_seed(seed)  # head initialisation
     encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, init_encoder_state,
                             config.encoder.freeze_bottom_layers)
-    head = TaggingHead(encoder.config.hidden_size, len(labels), conditioned=True)
-    model = EncoderWithHead(encoder, head)
+    model = EncoderWithHead(encoder, srl_head(encoder.config.hidden_size, len(labels), cfg.encoding))
     pad_id = tokenizer.pad_token_id
-    srl = SrlModel(model, labels, wordpieces, cfg.formulation, cfg.predicate_scope, pad_id, cfg.optim.eval_batch_size)
+    srl = SrlModel(model, labels, wordpieces, cfg.formulation, cfg.predicate_scope, pad_id, cfg.optim.eval_batch_size,
+                   cfg.encoding)
 
     steps = budget_steps(cfg.budget, len(instances), cfg.optim.batch_size)
     stream = SeededBatchStream([len(x.input_ids) for x in instances], cfg.optim.batch_size, seed,
@@ -91,7 +113,8 @@ def train_srl(
 
     def batches(start: int):
         for idx in stream.iterate(start):
-            yield collate_tagging([instances[i] for i in idx], pad_id, mark_predicate=True)
+            chosen = [instances[i] for i in idx]
+            yield collate_sentences(chosen, pad_id) if per_sentence else collate_tagging(chosen, pad_id, True)
 
     def loss_fn(m, batch):
         return tagging_loss(m(batch), batch["labels"])

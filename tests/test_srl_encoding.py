@@ -1,0 +1,113 @@
+"""SRL with sentences encoded once (``srl.encoding: per_sentence``) against the per-predicate recipe."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from study.batching import collate_sentences
+from study.heads import PairwiseTaggingHead, srl_head, tagging_loss
+from study.models import EncoderWithHead, fresh_encoder
+from study.srl.data import (
+    build_srl_instances,
+    build_srl_sentence_instances,
+    label_inventory,
+    load_split,
+    srl_path,
+)
+from study.srl.metrics import score
+from study.srl.saved import load_srl_model, save_srl_model
+from study.srl.train import SrlModel
+from study.wordpieces import WordPieceEncoder
+
+
+@pytest.fixture(scope="module")
+def tokenizer(encoder_dir):
+    from study.encoder.load import load_tokenizer
+
+    return load_tokenizer("multilingual-e5-small-q4")
+
+
+@pytest.fixture(scope="module")
+def dev(data_root):
+    return load_split(srl_path(data_root, "en", "dev"), "en", "dev", "verbal_and_copula", 30)
+
+
+def test_sentence_instances_hold_the_same_labels_as_predicate_instances(dev, tokenizer):
+    wp = WordPieceEncoder(tokenizer, 32)  # short window: some words and arguments are cut off
+    labels = label_inventory([dev])
+    ids = {lab: i for i, lab in enumerate(labels)}
+    per_pred, stats_p = build_srl_instances(dev, wp, ids)
+    per_sent, stats_s = build_srl_sentence_instances(dev, wp, ids)
+    assert vars(stats_p) == vars(stats_s) and stats_p.truncated_instances > 0
+    assert sum(len(x.predicate_words) for x in per_sent) == len(per_pred)
+    flat = {(x.sentence, w): (x.labels[k], x.predicates[k]) for x in per_sent for k, w in enumerate(x.predicate_words)}
+    for x in per_pred:
+        row, piece = flat[(x.sentence, x.predicate_word)]
+        np.testing.assert_array_equal(row, x.labels)
+        assert piece == x.predicate
+
+
+def test_collate_pairs_each_predicate_with_its_own_sentence(dev, tokenizer):
+    wp = WordPieceEncoder(tokenizer, 32)
+    labels = label_inventory([dev])
+    per_sent, _ = build_srl_sentence_instances(dev, wp, {lab: i for i, lab in enumerate(labels)})
+    chosen = per_sent[:5]
+    batch = collate_sentences(chosen, tokenizer.pad_token_id)
+    assert batch["input_ids"].shape[0] == 5
+    assert batch["labels"].shape[0] == batch["predicate_rows"].shape[0] == sum(len(x.predicates) for x in chosen)
+    k = 0
+    for i, x in enumerate(chosen):
+        for j in range(len(x.predicates)):
+            assert batch["predicate_rows"][k, 0] == i
+            assert batch["predicate_rows"][k, 1] == max(0, x.predicates[j])
+            cut = batch["word_index"][i] < 0  # padding and cut-off words are never trained
+            assert (batch["labels"][k][cut] == -100).all()
+            n = x.labels.shape[1]
+            kept = x.word_index >= 0
+            assert torch.equal(batch["labels"][k, :n][torch.from_numpy(kept)], torch.from_numpy(x.labels[j][kept]))
+            k += 1
+
+
+def test_pairwise_head_output_depends_on_the_predicate():
+    torch.manual_seed(0)
+    head = PairwiseTaggingHead(8, 3).eval()
+    hidden = torch.randn(2, 6, 8)
+    mask = torch.ones(2, 6, dtype=torch.long)
+    words = torch.tensor([[1, 2, 3], [1, 2, 4]])
+    out = head(hidden, mask, words, torch.tensor([[0, 1], [0, 2], [1, 4]]))
+    assert out.shape == (3, 3, 3)
+    assert not torch.allclose(out[0], out[1])  # same sentence, another predicate: other scores
+    with pytest.raises(ValueError, match="unknown SRL encoding"):
+        srl_head(8, 3, "per_word")
+
+
+def test_per_sentence_model_learns_and_survives_save_and_load(dev, tokenizer, tmp_path):
+    wp = WordPieceEncoder(tokenizer, 96)
+    labels = label_inventory([dev])
+    inst, _ = build_srl_sentence_instances(dev, wp, {lab: i for i, lab in enumerate(labels)})
+    torch.manual_seed(0)
+    model = EncoderWithHead(fresh_encoder("multilingual-e5-small-q4", True), srl_head(384, len(labels), "per_sentence"))
+    batch = collate_sentences(inst[:6], tokenizer.pad_token_id)
+    encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW([{"params": encoder_params, "lr": 5e-5}, {"params": model.head.parameters(), "lr": 1e-3}])
+    model.train()
+    losses = []
+    for _ in range(8):  # fit one small batch: the loss must fall
+        loss = tagging_loss(model(batch), batch["labels"])
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        losses.append(float(loss.detach()))
+    assert losses[-1] < 0.5 * losses[0], losses
+
+    srl = SrlModel(model, labels, wp, "heads", "verbal_and_copula", tokenizer.pad_token_id, 16, "per_sentence")
+    predicted, stats = srl.predict(dev)
+    assert stats.instances == sum(len(p) for p in dev.predicates)
+    assert [[p.word for p in ps] for ps in predicted] == [[p.word for p in ps] for ps in dev.predicates]
+    assert score(dev.predicates, predicted, "head").total.pred > 0  # it labels arguments, not only O
+
+    loaded = load_srl_model(save_srl_model(srl, tmp_path / "m", "multilingual-e5-small-q4", True))
+    assert loaded.encoding == "per_sentence"
+    assert loaded.predict(dev)[0] == predicted
