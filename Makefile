@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.study-installed
 PARAMS ?= params/default.yaml
 
-.PHONY: study env encoder data browser test test-fast lint smoke clean-env
+.PHONY: study env encoder data browser test test-fast lint smoke bench clean-env
 
 study: env encoder data  ## the main job: default study -> reports/<study>/index.html
 	$(VENV)/bin/study run $(PARAMS)
@@ -41,6 +41,9 @@ lint: env
 
 smoke: env encoder data
 	$(VENV)/bin/study run params/smoke.yaml
+
+bench: env encoder data  ## the performance suite -> reports/bench/bench.{json,md} (~20 min on 2 cores)
+	$(VENV)/bin/study bench
 
 clean-env:
 	rm -rf $(VENV)

@@ -108,6 +108,19 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from study.bench.suite import BenchOptions, format_markdown, run_bench
+    from study.paths import reports_root
+
+    options = BenchOptions(params=str(args.params), smoke_params=str(args.smoke_params), steps=args.steps,
+                           default_study=args.default_study, skip=args.skip or [])
+    out = Path(args.out or reports_root() / "bench")
+    report = run_bench(options, out, log=lambda m: print(m, flush=True))
+    print(format_markdown(report))
+    print(f"\nwritten: {out / 'bench.json'}, {out / 'bench.md'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="study", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -156,6 +169,17 @@ def build_parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("plan", help="the grid's stages: which exist, which will train, steps saved by reuse")
     plan.add_argument("file", type=Path)
     plan.set_defaults(func=_cmd_plan)
+
+    bench = sub.add_parser("bench", help="the performance suite: speed, MFU, reuse, scoring and study times")
+    bench.add_argument("--params", type=Path, default=Path("params/default.yaml"))
+    bench.add_argument("--smoke-params", type=Path, default=Path("params/smoke.yaml"))
+    bench.add_argument("--steps", type=int, default=100, help="SRL training steps per contestant (default 100)")
+    bench.add_argument("--skip", nargs="*", choices=["trainer", "scoring", "smoke", "malloc"],
+                       help="leave out phases")
+    bench.add_argument("--default-study", action="store_true",
+                       help="also time the default study end to end (hours on 2 cores)")
+    bench.add_argument("--out", type=Path, help="output folder (default: reports/bench)")
+    bench.set_defaults(func=_cmd_bench)
     return parser
 
 

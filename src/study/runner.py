@@ -14,6 +14,7 @@ import concurrent.futures as cf
 import html
 import json
 import os
+import resource
 import socket
 import time
 from dataclasses import dataclass
@@ -100,9 +101,11 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
     with StudyLock(study_dir):
         t0 = time.perf_counter()
         log(f"study '{ctx.config.study_name}': {len(ctx.runs())} runs, reports in {study_dir}")
+        timings: dict = {"runs": {}}
         executed = execute_notebook("01_data", study_dir / "01_data.ipynb",
                                     {"params_file": params, "data_root": str(ctx.data_root)})
         render_html(executed)
+        timings["01_data"] = _phase_timing(t0)
         runs = ctx.runs()
         todo = [r for r in runs if not run_is_done(ctx, r)]
         outcomes = [RunOutcome(r.run_id, True, 0.0, skipped=True) for r in runs if r not in todo]
@@ -115,6 +118,7 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
             nonlocal done
             outcomes.append(outcome)
             done += 1
+            timings["runs"][outcome.run_id] = {"seconds": round(outcome.seconds, 1), "ok": outcome.ok}
             state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
             log(f"[{done}/{len(runs)} done, {time.perf_counter() - t0:.0f} s elapsed] {outcome.run_id} "
                 f"({outcome.seconds:.0f} s): {state}")
@@ -132,6 +136,7 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
         failed = [o for o in outcomes if not o.ok]
         collect_results(ctx)
         analysis_ok = True
+        t_analysis = time.perf_counter()
         try:
             executed = execute_notebook("04_analysis", study_dir / "04_analysis.ipynb",
                                         {"params_file": params, "reports_dir": str(study_dir.parent)})
@@ -139,11 +144,20 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
         except StudyError as exc:
             analysis_ok = False
             log(f"analysis failed: {exc}")
+        timings["04_analysis"] = _phase_timing(t_analysis)
+        timings["total"] = _phase_timing(t0)
+        write_text(study_dir / "timings.json", json.dumps(timings, indent=2) + "\n")
         index = write_index(ctx, outcomes, analysis_ok)
         log(f"done in {time.perf_counter() - t0:.0f} s: {len(runs) - len(failed)}/{len(runs)} runs complete")
         if failed:
             log(f"{len(failed)} run(s) failed; fix the cause and re-run the same command to resume")
     return index, not failed and analysis_ok
+
+
+def _phase_timing(t0: float) -> dict:
+    """Seconds since ``t0`` and the largest resident set of any finished child process so far (MB)."""
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"seconds": round(time.perf_counter() - t0, 1), "peak_rss_mb_so_far": round(peak, 1)}
 
 
 def collect_results(ctx: StudyContext) -> Path | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +75,22 @@ class SrlTraining:
     dev_split: SrlSplit
 
 
-def train_srl(
+@dataclass
+class SrlSetup:
+    """Everything English SRL training needs, built but not run (the benchmark times ``engine.fit`` alone)."""
+
+    srl: SrlModel
+    engine: Engine
+    instances: list
+    stats: InstanceStats
+    train_split: SrlSplit
+    dev_split: SrlSplit
+    batches: Callable[[int], Iterator[dict[str, torch.Tensor]]]
+    loss_fn: Callable
+    evaluate: Callable[[torch.nn.Module], dict]
+
+
+def setup_srl_training(
     config: StudyConfig,
     data_root: Path,
     seed: int,
@@ -83,8 +98,8 @@ def train_srl(
     init_encoder_state: dict[str, torch.Tensor] | None = None,
     checkpoint_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
-) -> SrlTraining:
-    """Train SRL on English train from ``init_encoder_state`` (or the pretrained encoder), select on dev."""
+) -> SrlSetup:
+    """Read English train/dev, build instances, model and engine for ``config.srl``."""
     cfg = config.srl
     wordpieces = WordPieceEncoder(tokenizer, cfg.optim.max_length)
     train = load_split(srl_path(data_root, "en", "train"), "en", "train", cfg.predicate_scope, cfg.max_train_sentences)
@@ -103,6 +118,7 @@ def train_srl(
     srl = SrlModel(model, labels, wordpieces, cfg.formulation, cfg.predicate_scope, pad_id, cfg.optim.eval_batch_size,
                    cfg.encoding)
 
+    # with per_sentence encoding a batch holds batch_size sentences (all of their predicates)
     steps = budget_steps(cfg.budget, len(instances), cfg.optim.batch_size)
     stream = SeededBatchStream([len(x.input_ids) for x in instances], cfg.optim.batch_size, seed,
                                group_by_length=cfg.optim.group_by_length)
@@ -126,6 +142,20 @@ def train_srl(
             out["dev_span_f1"] = scores["span"].f1
         return out
 
-    result = engine.fit(batches, loss_fn, evaluate)
-    srl.model = engine.unwrapped
-    return SrlTraining(srl, result, stats, train, dev)
+    return SrlSetup(srl, engine, instances, stats, train, dev, batches, loss_fn, evaluate)
+
+
+def train_srl(
+    config: StudyConfig,
+    data_root: Path,
+    seed: int,
+    tokenizer,
+    init_encoder_state: dict[str, torch.Tensor] | None = None,
+    checkpoint_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SrlTraining:
+    """Train SRL on English train from ``init_encoder_state`` (or the pretrained encoder), select on dev."""
+    setup = setup_srl_training(config, data_root, seed, tokenizer, init_encoder_state, checkpoint_dir, progress)
+    result = setup.engine.fit(setup.batches, setup.loss_fn, setup.evaluate)
+    setup.srl.model = setup.engine.unwrapped
+    return SrlTraining(setup.srl, result, setup.stats, setup.train_split, setup.dev_split)

@@ -1,0 +1,38 @@
+"""FLOP counting for model FLOPs utilisation (MFU): the machine's fp32 GEMM rate and a model's training FLOPs."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+
+def gemm_flops(size: int = 2048, seconds: float = 3.0) -> float:
+    """Sustained fp32 ``torch.matmul`` FLOP/s on this machine with the current thread setting."""
+    a = torch.randn(size, size)
+    b = torch.randn(size, size)
+    for _ in range(2):  # warm-up
+        torch.matmul(a, b)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        torch.matmul(a, b)
+        n += 1
+    return 2 * size**3 * n / (time.perf_counter() - t0)
+
+
+def encoder_matmul_params(config) -> int:
+    """Weights that take part in a matrix product per token (a BERT-style layer stack, no embeddings)."""
+    h, f, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    return layers * (4 * h * h + 2 * h * f)
+
+
+def training_flops(config, lengths: list[int]) -> float:
+    """Forward + backward FLOPs of the encoder for sequences of the given real lengths.
+
+    The standard estimate: 6 FLOPs per weight per token for the dense layers, plus the attention
+    products (QK^T and AV: 4·S·H per token and layer forward, x3 for training). Padding is not
+    counted (it is wasted work, not model work); the small task heads are left out.
+    """
+    n = encoder_matmul_params(config)
+    h, layers = config.hidden_size, config.num_hidden_layers
+    return float(sum(6 * n * s + 12 * layers * h * s * s for s in lengths))

@@ -1,0 +1,161 @@
+"""One benchmark measurement per process: ``python -m study.bench.phases NAME --out FILE [options]``.
+
+Every phase writes a JSON dict with its figures plus its own resource usage (peak resident memory,
+user and system CPU seconds), so that memory and kernel time are attributed to the right work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from study.bench.flops import gemm_flops, training_flops
+from study.paths import cache_root
+
+
+def _config(params_file: str, encoding: str, steps: int, batch_size: int):
+    from study.config import load_params
+
+    return load_params(Path(params_file), {"srl": {
+        "encoding": encoding, "budget": {"unit": "steps", "per_task": steps}, "eval_every": steps,
+        "optim": {"batch_size": batch_size}}})
+
+
+def phase_gemm(args) -> dict:
+    """The machine's fp32 GEMM rate, the denominator of MFU."""
+    return {"gemm_flops": gemm_flops(args.gemm_size), "gemm_size": args.gemm_size, "threads": torch.get_num_threads()}
+
+
+def phase_srl_engine(args) -> dict:
+    """The study's SRL training path for ``steps`` steps: throughput, FLOPs, then English dev F1."""
+    from study.encoder.load import load_tokenizer
+    from study.paths import default_data_root
+    from study.srl.saved import save_srl_model
+    from study.srl.train import setup_srl_training
+
+    config = _config(args.params, args.encoding, args.steps, args.batch_size)
+    tokenizer = load_tokenizer(config.encoder.name)
+    setup = setup_srl_training(config, default_data_root(), args.seed, tokenizer)
+    counted = {"predicates": 0, "sequences": 0, "tokens": 0, "padded_tokens": 0, "lengths": []}
+
+    def counting(start: int):
+        for batch in setup.batches(start):
+            real = batch["attention_mask"].sum(1)
+            counted["predicates"] += int(batch["labels"].size(0))
+            counted["sequences"] += int(batch["input_ids"].size(0))
+            counted["tokens"] += int(real.sum())
+            counted["padded_tokens"] += int(batch["input_ids"].numel())
+            counted["lengths"] += real.tolist()
+            yield batch
+
+    t0 = time.perf_counter()
+    result = setup.engine.fit(counting, setup.loss_fn, None)
+    seconds = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    dev = setup.evaluate(None)
+    dev_seconds = time.perf_counter() - t1
+    flops = training_flops(setup.engine.unwrapped.encoder.config, counted.pop("lengths"))
+    if args.save_model:
+        save_srl_model(setup.srl, Path(args.save_model), config.encoder.name, config.encoder.freeze_word_embeddings)
+    return {
+        "encoding": args.encoding, "steps": result.steps, "batch_size": args.batch_size, "train_seconds": seconds,
+        **counted, "predicates_per_second": counted["predicates"] / seconds,
+        "tokens_per_second": counted["tokens"] / seconds, "train_flops": flops, "flops_per_second": flops / seconds,
+        "dev_head_f1": dev["dev_head_f1"], "dev_sentences": len(setup.dev_split.sentence_ids),
+        "dev_seconds": dev_seconds, "train_instances_available": len(setup.instances),
+    }
+
+
+def phase_trainer(args) -> dict:
+    """What a user would write: ``transformers.Trainer`` + a token-classification model (see baseline)."""
+    from study.bench.baseline import run_trainer_baseline
+
+    return run_trainer_baseline(args.params, args.steps, args.batch_size, args.seed)
+
+
+def phase_scoring(args) -> dict:
+    """Zero-shot scoring of every file a run scores (test sets of all languages, gold sets, English)."""
+    from study.config import load_params, resolve_languages
+    from study.paths import default_data_root
+    from study.srl.evaluate import evaluate_srl, target_files
+    from study.srl.saved import load_srl_model
+
+    config = load_params(Path(args.params))
+    root = default_data_root()
+    srl = load_srl_model(Path(args.model))
+    files = target_files(root, resolve_languages(config, root), config.srl.splits, config.srl.gold_sets)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        _rows, reports = evaluate_srl(srl, files, Path(tmp), config.srl.max_eval_sentences)
+        seconds = time.perf_counter() - t0
+    return {"encoding": srl.encoding, "files": len(files), "seconds": seconds,
+            "sentences": int(sum(r["sentences"] for r in reports)),
+            "predicates": int(sum(r["instances_instances"] for r in reports))}
+
+
+def phase_study(args) -> dict:
+    """``study run PARAMS`` end to end from an empty cache and report directory (wall clock, peak memory)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, STUDY_REPORTS=str(Path(tmp) / "reports"), STUDY_CACHE=str(Path(tmp) / "cache"))
+        # no cached stages or runs; the encoder is built once per machine, so link it rather than time its rebuild
+        (Path(tmp) / "cache").mkdir()
+        (Path(tmp) / "cache" / "encoders").symlink_to(cache_root() / "encoders", target_is_directory=True)
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "study.cli", "run", args.params], env=env,
+                              capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        log = proc.stdout + proc.stderr
+        timings_file = next((Path(tmp) / "reports").glob("*/timings.json"), None)
+        timings = json.loads(timings_file.read_text()) if timings_file else {}
+    if proc.returncode != 0:
+        raise SystemExit(f"study run {args.params} failed (exit {proc.returncode}):\n{log[-3000:]}")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"params": args.params, "seconds": seconds, "timings": timings,
+            "peak_rss_mb_largest_process": children.ru_maxrss / 1024,
+            "children_user_seconds": children.ru_utime, "children_system_seconds": children.ru_stime,
+            "runs_line": next((ln for ln in log.splitlines() if re.search(r"runs complete", ln)), "")}
+
+
+PHASES = {"gemm": phase_gemm, "srl_engine": phase_srl_engine, "trainer": phase_trainer, "scoring": phase_scoring,
+          "study": phase_study}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m study.bench.phases")
+    parser.add_argument("phase", choices=sorted(PHASES))
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--params", default="params/default.yaml")
+    parser.add_argument("--encoding", default="per_predicate")
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--gemm-size", type=int, default=2048)
+    parser.add_argument("--model")
+    parser.add_argument("--save-model")
+    args = parser.parse_args(argv)
+    from study.engine import set_threads
+
+    set_threads(None)
+    np.random.seed(args.seed)
+    out = PHASES[args.phase](args)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out.update({"phase": args.phase, "peak_rss_mb": usage.ru_maxrss / 1024, "user_seconds": usage.ru_utime,
+                "system_seconds": usage.ru_stime, "env_malloc": {k: v for k, v in os.environ.items()
+                                                                  if k.startswith(("MALLOC_", "GLIBC_TUNABLES"))}})
+    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""Run the benchmark phases side by side and write ``reports/bench/bench.json`` and ``bench.md``.
+
+Every figure the issue asks for is a ratio of two measurements taken in the same run on the same
+machine, printed with the absolute values behind it. Targets (issue 7) are shown next to each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from study.atomic import write_text
+from study.errors import StudyError
+
+#: glibc malloc settings tried against the default allocator (the issue saw half the CPU time in the
+#: kernel): keep freed memory in the heap instead of returning it to the OS and faulting it back in.
+MALLOC_TUNING = {"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=4294967296:glibc.malloc.mmap_threshold=33554432"
+                                   ":glibc.malloc.top_pad=268435456"}
+
+
+@dataclass
+class BenchOptions:
+    params: str = "params/default.yaml"
+    smoke_params: str = "params/smoke.yaml"
+    steps: int = 100
+    batch_size: int = 32  # predicates per step (per-predicate encoding and the Trainer baseline)
+    sentence_batch_size: int = 12  # sentences per step with per-sentence encoding (~31 predicates)
+    seed: int = 1
+    default_study: bool = False
+    skip: list[str] = field(default_factory=list)
+
+
+def _run_phase(name: str, out_dir: Path, args: list[str], env: dict | None = None, log=print) -> dict:
+    out = out_dir / f"{name}.json"
+    cmd = [sys.executable, "-m", "study.bench.phases", *args, "--out", str(out)]
+    log(f"bench: {name} ...")
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise StudyError(f"benchmark phase {name} failed (exit {proc.returncode}): {' '.join(cmd)}\n"
+                         f"{(proc.stdout + proc.stderr)[-3000:]}")
+    result = json.loads(out.read_text())
+    log(f"bench: {name} done in {time.perf_counter() - t0:.0f} s")
+    return result
+
+
+def _row(figure: str, value: str, target: str, met: bool | None, basis: str) -> dict:
+    return {"figure": figure, "value": value, "target": target, "met": met, "basis": basis}
+
+
+def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] = print) -> dict:
+    """All phases, then the comparison table; returns the JSON written to ``out_dir/bench.json``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    phases_dir = out_dir / "phases"
+    phases_dir.mkdir(exist_ok=True)
+    models = out_dir / "models"
+    common = ["--params", options.params, "--steps", str(options.steps), "--seed", str(options.seed)]
+    r: dict[str, dict] = {}
+    r["gemm"] = _run_phase("gemm", phases_dir, ["gemm"], log=log)
+    r["engine_per_predicate"] = _run_phase("engine_per_predicate", phases_dir, [
+        "srl_engine", *common, "--encoding", "per_predicate", "--batch-size", str(options.batch_size),
+        "--save-model", str(models / "per_predicate")], log=log)
+    r["engine_per_sentence"] = _run_phase("engine_per_sentence", phases_dir, [
+        "srl_engine", *common, "--encoding", "per_sentence", "--batch-size", str(options.sentence_batch_size),
+        "--save-model", str(models / "per_sentence")], log=log)
+    if "malloc" not in options.skip:
+        r["engine_per_sentence_malloc"] = _run_phase("engine_per_sentence_malloc", phases_dir, [
+            "srl_engine", *common, "--encoding", "per_sentence", "--batch-size", str(options.sentence_batch_size)],
+            env=MALLOC_TUNING, log=log)
+    if "trainer" not in options.skip:
+        r["trainer"] = _run_phase("trainer", phases_dir, [
+            "trainer", *common, "--batch-size", str(options.batch_size)], log=log)
+    if "scoring" not in options.skip:
+        for mode in ("per_predicate", "per_sentence"):
+            r[f"scoring_{mode}"] = _run_phase(f"scoring_{mode}", phases_dir, [
+                "scoring", "--params", options.params, "--model", str(models / mode)], log=log)
+    r["stage_reuse"] = _stage_reuse(options.params)
+    if "smoke" not in options.skip:
+        r["smoke_study"] = _run_phase("smoke_study", phases_dir, ["study", "--params", options.smoke_params], log=log)
+    if options.default_study:
+        r["default_study"] = _run_phase("default_study", phases_dir, ["study", "--params", options.params], log=log)
+    report = {"machine": _machine(r["gemm"]), "options": vars(options), "phases": r, "table": _table(r)}
+    write_text(out_dir / "bench.json", json.dumps(report, indent=2) + "\n")
+    write_text(out_dir / "bench.md", format_markdown(report) + "\n")
+    return report
+
+
+def _stage_reuse(params: str) -> dict:
+    from study.plan import plan_study
+
+    plan = plan_study(Path(params))
+    return {"steps_with_reuse": plan.steps_with_reuse, "steps_from_scratch": plan.steps_from_scratch,
+            "ratio": plan.steps_with_reuse / max(1, plan.steps_from_scratch), "stages": len(plan.stages),
+            "runs": plan.runs}
+
+
+def _machine(gemm: dict) -> dict:
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+            "torch_threads": gemm["threads"], "python": platform.python_version(),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def _table(r: dict) -> list[dict]:
+    rows = []
+    gemm = r["gemm"]["gemm_flops"]
+    pp, ps = r["engine_per_predicate"], r["engine_per_sentence"]
+    for name, e in (("per-predicate", pp), ("per-sentence", ps)):
+        rows.append(_row(f"SRL engine ({name}): throughput",
+                         f"{e['predicates_per_second']:.1f} predicates/s, {e['tokens_per_second']:.0f} tokens/s",
+                         "", None, f"{e['steps']} steps, {e['predicates']} predicates in {e['train_seconds']:.1f} s"))
+        mfu = e["flops_per_second"] / gemm
+        rows.append(_row(f"SRL engine ({name}): model FLOPs utilisation", f"{100 * mfu:.0f}%", ">= 50%", mfu >= 0.5,
+                         f"{e['flops_per_second'] / 1e9:.1f} GFLOP/s of model work vs {gemm / 1e9:.1f} GFLOP/s "
+                         "fp32 GEMM"))
+        rows.append(_row(f"SRL engine ({name}): English dev head F1 after {e['predicates']} predicates",
+                         f"{100 * e['dev_head_f1']:.1f}", "", None, f"{e['dev_sentences']} dev sentences"))
+    speed = ps["predicates_per_second"] / pp["predicates_per_second"]
+    rows.append(_row("per-sentence / per-predicate encoding: speed", f"{speed:.2f}x", "", None,
+                     f"F1 {100 * ps['dev_head_f1']:.1f} vs {100 * pp['dev_head_f1']:.1f}"))
+    if "trainer" in r:
+        t = r["trainer"]
+        best = max((pp, ps), key=lambda e: e["predicates_per_second"])
+        ratio = best["predicates_per_second"] / t["predicates_per_second"]
+        f1_ok = best["dev_head_f1"] >= t["dev_head_f1"]
+        rows.append(_row(f"SRL engine ({best['encoding']}) / transformers.Trainer: throughput", f"{ratio:.2f}x",
+                         ">= 2x at equal or better dev F1", ratio >= 2 and f1_ok,
+                         f"{best['predicates_per_second']:.1f} vs {t['predicates_per_second']:.1f} predicates/s; "
+                         f"dev F1 {100 * best['dev_head_f1']:.1f} vs {100 * t['dev_head_f1']:.1f} after "
+                         f"{best['predicates']} vs {t['predicates']} predicates"))
+    if "engine_per_sentence_malloc" in r:
+        m = r["engine_per_sentence_malloc"]
+        gain = m["predicates_per_second"] / ps["predicates_per_second"]
+        rows.append(_row("glibc malloc tuning (per-sentence): speed", f"{gain:.2f}x", "", None,
+                         f"system CPU {m['system_seconds']:.0f} s vs {ps['system_seconds']:.0f} s; "
+                         f"peak RSS {m['peak_rss_mb']:.0f} vs {ps['peak_rss_mb']:.0f} MB"))
+    reuse = r["stage_reuse"]
+    rows.append(_row("stage reuse: intermediate steps trained / from scratch", f"{reuse['ratio']:.2f}x", "<= 0.6x",
+                     reuse["ratio"] <= 0.6, f"{reuse['steps_with_reuse']} vs {reuse['steps_from_scratch']} steps, "
+                     f"{reuse['stages']} stages for {reuse['runs']} runs"))
+    for mode in ("per_predicate", "per_sentence"):
+        s = r.get(f"scoring_{mode}")
+        if s:
+            rows.append(_row(f"zero-shot scoring, all files ({mode.replace('_', '-')})", f"{s['seconds']:.0f} s",
+                             "<= 120 s", s["seconds"] <= 120,
+                             f"{s['files']} files, {s['sentences']} sentences, {s['predicates']} predicates; "
+                             f"peak RSS {s['peak_rss_mb']:.0f} MB"))
+    for key, target, limit in (("smoke_study", "<= 180 s", 180), ("default_study", "<= 2700 s", 2700)):
+        s = r.get(key)
+        if s:
+            runs = s.get("timings", {}).get("runs", {})
+            rows.append(_row(f"{key.replace('_', ' ')} end to end", f"{s['seconds']:.0f} s", target,
+                             s["seconds"] <= limit, f"{len(runs)} runs; largest process peak "
+                             f"{s['peak_rss_mb_largest_process']:.0f} MB; per phase in phases/{key}.json"))
+    return rows
+
+
+def format_markdown(report: dict) -> str:
+    m = report["machine"]
+    lines = [f"# Benchmark ({m['date']})", "",
+             f"Machine: {m['processor']}, {m['cpus_usable']} usable CPUs, torch threads {m['torch_threads']}, "
+             f"{m['platform']}, Python {m['python']}.", "",
+             "| figure | measured | target | met | basis |", "|---|---|---|---|---|"]
+    for row in report["table"]:
+        met = "" if row["met"] is None else ("yes" if row["met"] else "**no**")
+        lines.append(f"| {row['figure']} | {row['value']} | {row['target']} | {met} | {row['basis']} |")
+    return "\n".join(lines)
