@@ -44,3 +44,15 @@ def test_summary_states_the_headline_from_the_numbers():
     text = written_summary(across, pd.DataFrame(), 3)
     assert "joint training is ahead of 0 of 1" in text and "significant for at least one order" in text
     assert "1.20 F1 points lower" in text
+
+
+def test_default_family_compares_joint_srl_with_both_other_schedules_over_its_tasks():
+    data = load_params(REPO / "params" / "smoke.yaml").model_dump(mode="json")
+    data["schedules"] = ["none", "seq:mnli>squad_v1", "joint:mnli+squad_v1", "joint+srl:mnli+squad_v1",
+                         "joint+srl:mnli"]
+    from study.config import validate_params
+
+    family = default_family(validate_params(data), pd.DataFrame())
+    assert ("joint+srl:mnli+squad_v1", "seq:mnli>squad_v1", "joint+srl vs sequential") in family
+    assert ("joint+srl:mnli+squad_v1", "joint:mnli+squad_v1", "joint+srl vs joint") in family
+    assert not [p for p in family if p[0] == "joint+srl:mnli" and p[1] != "none"]  # no schedule over {mnli} alone

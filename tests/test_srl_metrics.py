@@ -89,3 +89,28 @@ def test_predicate_scope():
     assert keep == [2, 4]
     assert [p.word for p in (cop, aux, verb, noun) if in_scope(p, s, "verbal")] == [4]
     assert len([p for p in (cop, aux, verb, noun) if in_scope(p, s, "all")]) == 4
+
+
+def test_first_instances_take_whole_sentences():
+    from study.srl.metrics import leading_sentences
+
+    gold = [[P(1), P(2)], [P(1)], [P(3), P(4), P(5)], [P(1)]]
+    assert leading_sentences(gold, 0) == 0
+    assert leading_sentences(gold, 2) == 1  # exactly two instances: the first sentence
+    assert leading_sentences(gold, 3) == 2
+    assert leading_sentences(gold, 4) == 3  # a sentence is never cut: 6 instances
+    assert leading_sentences(gold, 100) == 4
+
+
+def test_prefix_scores_read_back_a_prediction_file(tmp_path, data_root):
+    """Gold written as predictions scores 1.0 on the prefix and on the whole file."""
+    import shutil
+
+    from study.srl.data import srl_path
+    from study.srl.evaluate import prefix_scores
+
+    (tmp_path / "predictions").mkdir()
+    shutil.copy(srl_path(data_root, "de", "test"), tmp_path / "predictions" / "de-test.conllu")
+    (row,) = prefix_scores(tmp_path, data_root, ["de"], "verbal_and_copula", 500)
+    assert row["head_f1_first"] == row["head_f1_file"] == 1.0
+    assert 500 <= row["instances"] < 520

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 
@@ -33,11 +34,15 @@ def test_smoke_study_runs_every_run_and_reports(smoke_run):
     assert out.stdout.strip().endswith(str(study_dir / "index.html"))
     results = pd.read_csv(study_dir / "results.csv", keep_default_na=False)
     assert set(results["run"]) == {"none__seed1", "single-mnli__seed1", "seq-mnli-squad_v1__seed1",
-                                   "joint-mnli-squad_v1__seed1"}
+                                   "joint-mnli-squad_v1__seed1", "joint-srl-mnli-squad_v1__seed1"}
     srl = results[(results.task == "srl") & (results.metric == "head_f1") & (results.label == "")]
     assert set(zip(srl.language, srl.split, strict=True)) >= {("en", "test"), ("de", "test"), ("zh", "test"),
                                                               ("vi", "gold-test")}
     assert set(results[results.task == "pos"]["language"]) == {"en", "de", "zh"}
+    # joint+srl: SRL trained inside the mixture, no cached stage, no POS (its encoder has seen SRL)
+    assert "joint-srl-mnli-squad_v1__seed1" not in set(results[results.task == "pos"]["run"])
+    history = (study_dir / "runs" / "joint-srl-mnli-squad_v1__seed1" / "history.json").read_text()
+    assert '"joint_srl_consumed"' in history
     assert results["params_hash"].nunique() == 1 and results["encoder_sha256"].str.len().eq(64).all()
     for run in results["run"].unique():
         preds = study_dir / "runs" / run / "predictions"
@@ -76,7 +81,7 @@ def test_rerun_resumes_and_same_seed_gives_identical_numbers(smoke_run):
     shutil.rmtree(study_dir / "runs" / "none__seed1")  # lost: recomputed from scratch; the others resume
     out = study("run", "params/smoke.yaml", env=env)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert "3 run(s) already complete: skipped" in out.stdout
+    assert "4 run(s) already complete: skipped" in out.stdout
     after = pd.read_csv(study_dir / "results.csv", keep_default_na=False)
     key = ["run", "task", "language", "split", "metric", "label"]
     pd.testing.assert_frame_equal(before.sort_values(key).reset_index(drop=True),
@@ -124,3 +129,72 @@ def test_ctrl_c_stops_cleanly_with_a_resume_hint(tmp_path, encoder_dir):
     assert proc.returncode == 130, err[-2000:]
     assert "re-run the same command to resume" in err
     assert not lock.exists()
+
+
+def _kill_tree(proc) -> None:
+    """SIGKILL ``proc`` and every descendant (notebook kernels included), as a crashed machine or job would."""
+    import psutil
+
+    try:
+        parent = psutil.Process(proc.pid)
+        victims = [*parent.children(recursive=True), parent]
+    except psutil.NoSuchProcess:
+        return
+    for p in victims:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    psutil.wait_procs(victims, timeout=30)
+    proc.wait(timeout=30)
+
+
+def test_killed_at_several_points_resumes_to_the_uninterrupted_results(smoke_run, tmp_path):
+    """SIGKILL during SRL training, during scoring, during an intermediate stage and during the report.
+
+    Each restart takes over the dead writer's lock and resumes; the final results equal the
+    uninterrupted run's (the module's smoke run) row for row: nothing lost, nothing duplicated.
+    """
+    import glob
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import REPO
+
+    ref_root, _, ref = smoke_run
+    assert ref.returncode == 0
+    encoders = ref_root / "cache" / "encoders"
+    (tmp_path / "cache").mkdir()
+    os.symlink(encoders, tmp_path / "cache" / "encoders")
+    env = {**os.environ, "STUDY_CACHE": str(tmp_path / "cache"), "STUDY_REPORTS": str(tmp_path / "reports")}
+    study_dir = tmp_path / "reports" / "smoke"
+    cache = tmp_path / "cache"
+    # (phase, what appears on disk only while that phase runs), in the order the smoke study reaches them
+    points = [
+        ("SRL training", str(cache / "runs" / "smoke" / "none__seed1" / "srl" / "train_state.pt")),
+        ("scoring", str(study_dir / "runs" / "none__seed1" / "predictions" / "*.conllu")),
+        ("an intermediate stage", str(cache / "stages" / "*.partial")),
+        ("the report", str(study_dir / "04_analysis.ipynb")),
+    ]
+    for phase, pattern in points:
+        proc = subprocess.Popen([sys.executable, "-m", "study.cli", "run", "params/smoke.yaml"], cwd=REPO, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 280
+        while not glob.glob(pattern) and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, f"the run ended before {phase} could be interrupted: {proc.stderr.read()[-2000:]}"
+        assert glob.glob(pattern), f"{phase} never started ({pattern})"
+        _kill_tree(proc)
+        assert (study_dir / ".lock").exists()  # the dead writer's lock stays behind and must be taken over
+    out = study("run", "params/smoke.yaml", env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    key = ["run", "task", "language", "split", "metric", "label"]
+    resumed = pd.read_csv(study_dir / "results.csv", keep_default_na=False)
+    reference = pd.read_csv(ref_root / "reports" / "smoke" / "results.csv", keep_default_na=False)
+    assert not resumed.duplicated(key).any()
+    pd.testing.assert_frame_equal(resumed.sort_values(key).reset_index(drop=True),
+                                  reference.sort_values(key).reset_index(drop=True))
+    for run in resumed["run"].unique():
+        for name in ("de-test.conllu", "vi-gold-test.conllup"):
+            assert (study_dir / "runs" / run / "predictions" / name).read_bytes() == \
+                (ref_root / "reports" / "smoke" / "runs" / run / "predictions" / name).read_bytes()
+    assert not list((cache / "stages").glob("*.partial"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -185,3 +186,32 @@ def test_stage_cache_reuses_and_retrains_on_key_change(tiny_tasks, tokenizer, tm
     assert not cache.is_done(single[0].key)
     cache.get_or_train(single[0], train, None)
     assert len(calls) == 2 and cache.is_done(single[0].key)
+
+
+def test_joint_srl_plan_gives_every_task_exactly_its_budget():
+    from study.joint_srl import interleaved_plan
+
+    plan = interleaved_plan([5, 3, 8], seed=4)
+    assert np.bincount(plan).tolist() == [5, 3, 8]
+    assert np.array_equal(plan, interleaved_plan([5, 3, 8], seed=4))  # seeded
+    assert not np.array_equal(plan, interleaved_plan([5, 3, 8], seed=5))
+    assert not np.array_equal(plan, np.sort(plan))  # interleaved, not task after task
+
+
+def test_joint_srl_run_trains_srl_inside_the_mixture_and_resumes(data_root, tokenizer, tmp_path):
+    from study.config import RunSpec
+    from study.joint_srl import train_joint_srl
+    from study.schedules import parse_schedule
+
+    cfg = smoke_config(**{"srl.max_train_sentences": 60, "srl.max_dev_sentences": 8, "srl.budget.per_task": 3,
+                          "srl.eval_every": 2, "intermediate.budget.per_task": 2})
+    run = RunSpec(parse_schedule("joint+srl:mnli"), 1)
+    training, consumed = train_joint_srl(cfg, run, data_root, tokenizer, tmp_path / "ckpt")
+    assert consumed == {"mnli": {"steps": 2, "examples": 8}, "srl": {"steps": 3, "examples": 24}}
+    assert training.result.steps == 5 and "dev_head_f1" in training.result.best_metrics
+    predicted, stats = training.srl.predict(training.dev_split)
+    assert stats.instances == sum(len(p) for p in training.dev_split.predicates) and len(predicted) == 8
+    # started again, it resumes from its last checkpoint (step 4) and ends where it ended
+    again, _ = train_joint_srl(cfg, run, data_root, tokenizer, tmp_path / "ckpt")
+    assert again.result.resumed_from == 4
+    assert again.result.best_metrics == training.result.best_metrics

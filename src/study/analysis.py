@@ -73,6 +73,9 @@ def default_family(config: StudyConfig, dev_scores: pd.DataFrame) -> list[tuple[
     for j in (s for s in schedules if s.kind == "joint"):
         for q in (s for s in schedules if s.kind == "seq" and set(s.tasks) == set(j.tasks)):
             pairs.append((j.text, q.text, "joint vs sequential"))
+    for m in (s for s in schedules if s.kind == "joint+srl"):  # multi-task including the target task
+        for q in (s for s in schedules if s.kind in {"seq", "joint"} and set(s.tasks) == set(m.tasks)):
+            pairs.append((m.text, q.text, f"joint+srl vs {'sequential' if q.kind == 'seq' else 'joint'}"))
     if "none" in texts:
         pairs += [(s.text, "none", "vs no intermediate task") for s in schedules if s.kind != "none"]
     singles = [s.text for s in schedules if s.kind == "single"]
@@ -81,7 +84,7 @@ def default_family(config: StudyConfig, dev_scores: pd.DataFrame) -> list[tuple[
         if not dev.empty:
             best = str(dev.idxmax())
             pairs += [(s.text, best, "vs best single (English dev)") for s in schedules
-                      if s.kind in {"seq", "joint"}]
+                      if s.kind in {"seq", "joint", "joint+srl"}]
     return pairs
 
 

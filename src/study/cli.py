@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--params", type=Path, default=Path("params/default.yaml"))
     bench.add_argument("--smoke-params", type=Path, default=Path("params/smoke.yaml"))
     bench.add_argument("--steps", type=int, default=100, help="SRL training steps per contestant (default 100)")
-    bench.add_argument("--skip", nargs="*", choices=["trainer", "scoring", "smoke", "malloc"],
+    bench.add_argument("--skip", nargs="*", choices=["trainer", "scoring", "smoke", "malloc", "options"],
                        help="leave out phases")
     bench.add_argument("--default-study", action="store_true",
                        help="also time the default study end to end (hours on 2 cores)")

@@ -153,13 +153,18 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
     from study.srl.saved import save_srl_model
     from study.srl.train import train_srl
 
-    if run.schedule.kind == "joint+srl":
-        raise StudyError("schedule kind joint+srl is not implemented yet (see the intermediate-task issue)")
     cfg = ctx.config
+    joint_srl = run.schedule.kind == "joint+srl"
     run_dir = ctx.run_dir(run)
     ckpt = ctx.stage_cache.root.parent / "runs" / cfg.study_name / run.run_id
     (run_dir / "predictions").mkdir(parents=True, exist_ok=True)
-    training = train_srl(cfg, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, ckpt / "srl", progress)
+    consumed = None
+    if joint_srl:  # SRL trained inside the multi-task mixture (no intermediate encoder to start from)
+        from study.joint_srl import train_joint_srl
+
+        training, consumed = train_joint_srl(cfg, run, ctx.data_root, ctx.tokenizer, ckpt / "srl", progress)
+    else:
+        training = train_srl(cfg, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, ckpt / "srl", progress)
     model_dir = save_srl_model(training.srl, ckpt / "srl_model", cfg.encoder.name, cfg.encoder.freeze_word_embeddings)
     files = target_files(ctx.data_root, ctx.languages, cfg.srl.splits, cfg.srl.gold_sets)
     rows, reports = evaluate_srl(training.srl, files, run_dir / "predictions", cfg.srl.max_eval_sentences, progress)
@@ -168,7 +173,10 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
                  "value": training.result.best_metrics.get("dev_head_f1", float("nan"))})
     history = {"srl": training.result.history, "srl_best_step": training.result.best_step,
                "srl_train_stats": vars(training.train_stats), "srl_files": reports}
-    if cfg.pos.enabled:
+    if consumed is not None:
+        history["joint_srl_consumed"] = consumed
+    # POS measures what an intermediate encoder transfers; a joint+srl run has none (its encoder saw SRL)
+    if cfg.pos.enabled and not joint_srl:
         pos = train_pos(cfg, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, ckpt / "pos", progress)
         rows += evaluate_pos(pos, ctx.data_root, ctx.languages, cfg.srl.max_eval_sentences)
         history.update({"pos": pos.result.history, "pos_best_step": pos.result.best_step})

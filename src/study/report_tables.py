@@ -155,3 +155,11 @@ def written_summary(across: pd.DataFrame, per_language: pd.DataFrame, n_seeds: i
         lines.append(f"- Power: with the observed seed-to-seed variance, detecting a 1-point difference per "
                      f"language at 80% power needs a median of {int(need.median())} seeds (this study: {n_seeds}).")
     return "\n".join(lines)
+
+
+def no_stage_message(schedule) -> str:
+    """What notebook 02 says for a schedule without cached intermediate stages."""
+    if schedule.kind == "joint+srl":
+        return (f"{schedule.text}: the intermediate tasks are trained together with English SRL in one mixture "
+                "(notebook 03), not as cached stages")
+    return f"schedule {schedule.text}: no intermediate stage"

@@ -94,6 +94,11 @@ class MultiTaskModel(nn.Module):
         self.heads = nn.ModuleDict(heads)
 
     def forward(self, task: str, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        if "word_index" in batch:  # a word-tagging task (English SRL in a joint+srl mixture)
+            hidden = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                                  token_type_ids=batch.get("token_type_ids")).last_hidden_state
+            where = batch["predicate_rows"] if "predicate_rows" in batch else batch["predicate"]
+            return self.heads[task](hidden, batch["attention_mask"], batch["word_index"], where)
         hidden = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
         return self.heads[task](hidden, batch["attention_mask"], n_choices=int(batch["n_choices"]))
 

@@ -24,12 +24,18 @@ from study.bench.flops import gemm_flops, training_flops
 from study.paths import cache_root
 
 
-def _config(params_file: str, encoding: str, steps: int, batch_size: int):
+def _config(args):
+    """The params file's config with the SRL settings this phase measures."""
     from study.config import load_params
 
-    return load_params(Path(params_file), {"srl": {
-        "encoding": encoding, "budget": {"unit": "steps", "per_task": steps}, "eval_every": steps,
-        "optim": {"batch_size": batch_size}}})
+    optim = {"batch_size": args.batch_size}
+    if args.no_group_by_length:
+        optim["group_by_length"] = False
+    overrides = {"srl": {"encoding": args.encoding, "budget": {"unit": "steps", "per_task": args.steps},
+                         "eval_every": args.steps, "optim": optim}}
+    if args.trainable_embeddings:
+        overrides["encoder"] = {"freeze_word_embeddings": False}
+    return load_params(Path(args.params), overrides)
 
 
 def phase_gemm(args) -> dict:
@@ -44,7 +50,7 @@ def phase_srl_engine(args) -> dict:
     from study.srl.saved import save_srl_model
     from study.srl.train import setup_srl_training
 
-    config = _config(args.params, args.encoding, args.steps, args.batch_size)
+    config = _config(args)
     tokenizer = load_tokenizer(config.encoder.name)
     setup = setup_srl_training(config, default_data_root(), args.seed, tokenizer)
     counted = {"predicates": 0, "sequences": 0, "tokens": 0, "padded_tokens": 0, "lengths": []}
@@ -69,7 +75,9 @@ def phase_srl_engine(args) -> dict:
     if args.save_model:
         save_srl_model(setup.srl, Path(args.save_model), config.encoder.name, config.encoder.freeze_word_embeddings)
     return {
-        "encoding": args.encoding, "steps": result.steps, "batch_size": args.batch_size, "train_seconds": seconds,
+        "encoding": args.encoding, "group_by_length": config.srl.optim.group_by_length,
+        "freeze_word_embeddings": config.encoder.freeze_word_embeddings, "steps": result.steps,
+        "batch_size": args.batch_size, "train_seconds": seconds,
         **counted, "predicates_per_second": counted["predicates"] / seconds,
         "tokens_per_second": counted["tokens"] / seconds, "train_flops": flops, "flops_per_second": flops / seconds,
         "dev_head_f1": dev["dev_head_f1"], "dev_sentences": len(setup.dev_split.sentence_ids),
@@ -141,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--gemm-size", type=int, default=2048)
+    parser.add_argument("--no-group-by-length", action="store_true")
+    parser.add_argument("--trainable-embeddings", action="store_true")
     parser.add_argument("--model")
     parser.add_argument("--save-model")
     args = parser.parse_args(argv)

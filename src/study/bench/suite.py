@@ -74,6 +74,14 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
         r["engine_per_sentence_malloc"] = _run_phase("engine_per_sentence_malloc", phases_dir, [
             "srl_engine", *common, "--encoding", "per_sentence", "--batch-size", str(options.sentence_batch_size)],
             env=MALLOC_TUNING, log=log)
+    if "options" not in options.skip:  # the other speed options, each against the per-sentence default
+        sentence = ["srl_engine", *common, "--encoding", "per_sentence",
+                    "--batch-size", str(options.sentence_batch_size)]
+        r["engine_per_sentence_no_grouping"] = _run_phase("engine_per_sentence_no_grouping", phases_dir, [
+            *sentence, "--no-group-by-length"], log=log)
+        r["engine_per_sentence_trainable_embeddings"] = _run_phase("engine_per_sentence_trainable_embeddings",
+                                                                   phases_dir, [*sentence, "--trainable-embeddings"],
+                                                                   log=log)
     if "trainer" not in options.skip:
         r["trainer"] = _run_phase("trainer", phases_dir, [
             "trainer", *common, "--batch-size", str(options.batch_size)], log=log)
@@ -86,7 +94,10 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
         r["smoke_study"] = _run_phase("smoke_study", phases_dir, ["study", "--params", options.smoke_params], log=log)
     if options.default_study:
         r["default_study"] = _run_phase("default_study", phases_dir, ["study", "--params", options.params], log=log)
-    report = {"machine": _machine(r["gemm"]), "options": vars(options), "phases": r, "table": _table(r)}
+    from study.provenance import code_version, package_versions
+
+    report = {"machine": _machine(r["gemm"]), "code": code_version(), "packages": package_versions(),
+              "options": vars(options), "phases": r, "table": _table(r)}
     write_text(out_dir / "bench.json", json.dumps(report, indent=2) + "\n")
     write_text(out_dir / "bench.md", format_markdown(report) + "\n")
     return report
@@ -141,6 +152,14 @@ def _table(r: dict) -> list[dict]:
         rows.append(_row("glibc malloc tuning (per-sentence): speed", f"{gain:.2f}x", "", None,
                          f"system CPU {m['system_seconds']:.0f} s vs {ps['system_seconds']:.0f} s; "
                          f"peak RSS {m['peak_rss_mb']:.0f} vs {ps['peak_rss_mb']:.0f} MB"))
+    for key, what in (("engine_per_sentence_no_grouping", "without length-grouped batches"),
+                      ("engine_per_sentence_trainable_embeddings", "with trainable word embeddings")):
+        if key in r:
+            o = r[key]
+            rows.append(_row(f"per-sentence {what}: speed vs default",
+                             f"{o['predicates_per_second'] / ps['predicates_per_second']:.2f}x", "", None,
+                             f"dev F1 {100 * o['dev_head_f1']:.1f} vs {100 * ps['dev_head_f1']:.1f}; peak RSS "
+                             f"{o['peak_rss_mb']:.0f} vs {ps['peak_rss_mb']:.0f} MB"))
     reuse = r["stage_reuse"]
     rows.append(_row("stage reuse: intermediate steps trained / from scratch", f"{reuse['ratio']:.2f}x", "<= 0.6x",
                      reuse["ratio"] <= 0.6, f"{reuse['steps_with_reuse']} vs {reuse['steps_from_scratch']} steps, "
@@ -164,9 +183,11 @@ def _table(r: dict) -> list[dict]:
 
 def format_markdown(report: dict) -> str:
     m = report["machine"]
+    code = report.get("code", {})
     lines = [f"# Benchmark ({m['date']})", "",
              f"Machine: {m['processor']}, {m['cpus_usable']} usable CPUs, torch threads {m['torch_threads']}, "
-             f"{m['platform']}, Python {m['python']}.", "",
+             f"{m['platform']}, Python {m['python']}. Code: {code.get('describe', '?')}. "
+             f"Command: `study bench --steps {report['options']['steps']}`.", "",
              "| figure | measured | target | met | basis |", "|---|---|---|---|---|"]
     for row in report["table"]:
         met = "" if row["met"] is None else ("yes" if row["met"] else "**no**")

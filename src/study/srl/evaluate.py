@@ -74,3 +74,30 @@ def evaluate_srl(
         if progress:
             progress(f"scored {language}/{split_name}: head F1 {100 * scores['head'].f1:.1f}")
     return rows, reports
+
+
+def prefix_scores(run_dir: Path, data_root: Path, languages: list[str], scope: str, n_instances: int = 500,
+                  split: str = "test") -> list[dict]:
+    """Head F1 of a finished run on the first ``n_instances`` predicates of each language's file.
+
+    Read back from the run's prediction files, so it needs no model: the issue's prototype reported
+    zero-shot F1 on this basis (first 500 instances), which differs from whole-file F1.
+    """
+    from study.srl.conllu import read_srl_file
+    from study.srl.metrics import leading_sentences, score
+
+    rows = []
+    for language in languages:
+        gold = load_split(srl_path(data_root, language, split), language, split, scope)
+        path = srl_path(data_root, language, split)
+        predicted_file = read_srl_file(Path(run_dir) / "predictions" / f"{language}-{split}{path.suffix}")
+        predicted = []
+        for sentence_id, gold_preds in zip(gold.sentence_ids, gold.predicates, strict=True):
+            words = {p.word for p in gold_preds}
+            predicted.append([p for p in predicted_file.sentences[sentence_id].predicates if p.word in words])
+        k = leading_sentences(gold.predicates, n_instances)
+        first = score(gold.predicates[:k], predicted[:k], "head")
+        rows.append({"language": language, "split": split, "instances": sum(len(p) for p in gold.predicates[:k]),
+                     "head_f1_first": first.f1,
+                     "head_f1_file": score(gold.predicates, predicted, "head").f1})
+    return rows

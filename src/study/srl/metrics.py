@@ -109,3 +109,16 @@ def score(
     result.per_sentence = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
     return result
 
+
+
+def leading_sentences(gold: Sequence[Sequence[Predicate]], n_instances: int) -> int:
+    """How many leading sentences hold the first ``n_instances`` predicate instances (whole sentences).
+
+    Used to score "the first N instances of a file", the basis on which the issue's prototype reported.
+    """
+    total = 0
+    for i, preds in enumerate(gold):
+        if total >= n_instances:
+            return i
+        total += len(preds)
+    return len(gold)

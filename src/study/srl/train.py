@@ -90,6 +90,52 @@ class SrlSetup:
     evaluate: Callable[[torch.nn.Module], dict]
 
 
+@dataclass
+class SrlData:
+    """English SRL train/dev with labels and encoded training instances (shared by SRL-only and joint+srl)."""
+
+    wordpieces: WordPieceEncoder
+    train_split: SrlSplit
+    dev_split: SrlSplit
+    labels: list[str]
+    instances: list
+    stats: InstanceStats
+    encoding: str
+    pad_id: int
+
+    def stream(self, batch_size: int, seed: int, group_by_length: bool) -> SeededBatchStream:
+        return SeededBatchStream([len(x.input_ids) for x in self.instances], batch_size, seed,
+                                 group_by_length=group_by_length)
+
+    def collate(self, idx) -> dict[str, torch.Tensor]:
+        chosen = [self.instances[i] for i in idx]
+        if self.encoding == "per_sentence":
+            return collate_sentences(chosen, self.pad_id)
+        return collate_tagging(chosen, self.pad_id, mark_predicate=True)
+
+
+def prepare_srl_data(config: StudyConfig, data_root: Path, tokenizer) -> SrlData:
+    """Read English train/dev under ``config.srl``'s scope and caps; encode the training instances."""
+    cfg = config.srl
+    wordpieces = WordPieceEncoder(tokenizer, cfg.optim.max_length)
+    train = load_split(srl_path(data_root, "en", "train"), "en", "train", cfg.predicate_scope, cfg.max_train_sentences)
+    dev = load_split(srl_path(data_root, "en", "dev"), "en", "dev", cfg.predicate_scope, cfg.max_dev_sentences)
+    labels = label_inventory([train], cfg.formulation)
+    label_ids = {label: i for i, label in enumerate(labels)}
+    build = build_srl_sentence_instances if cfg.encoding == "per_sentence" else build_srl_instances
+    instances, stats = build(train, wordpieces, label_ids, cfg.formulation)
+    return SrlData(wordpieces, train, dev, labels, instances, stats, cfg.encoding, tokenizer.pad_token_id)
+
+
+def srl_dev_metrics(srl: SrlModel, dev: SrlSplit) -> dict:
+    """The selection metric (English dev head F1; span F1 too for the span formulation)."""
+    scores, _, _ = srl.evaluate(dev)
+    out = {"dev_head_f1": scores["head"].f1}
+    if "span" in scores:
+        out["dev_span_f1"] = scores["span"].f1
+    return out
+
+
 def setup_srl_training(
     config: StudyConfig,
     data_root: Path,
@@ -101,27 +147,17 @@ def setup_srl_training(
 ) -> SrlSetup:
     """Read English train/dev, build instances, model and engine for ``config.srl``."""
     cfg = config.srl
-    wordpieces = WordPieceEncoder(tokenizer, cfg.optim.max_length)
-    train = load_split(srl_path(data_root, "en", "train"), "en", "train", cfg.predicate_scope, cfg.max_train_sentences)
-    dev = load_split(srl_path(data_root, "en", "dev"), "en", "dev", cfg.predicate_scope, cfg.max_dev_sentences)
-    labels = label_inventory([train], cfg.formulation)
-    label_ids = {label: i for i, label in enumerate(labels)}
-    per_sentence = cfg.encoding == "per_sentence"
-    build = build_srl_sentence_instances if per_sentence else build_srl_instances
-    instances, stats = build(train, wordpieces, label_ids, cfg.formulation)
-
+    data = prepare_srl_data(config, data_root, tokenizer)
     torch.manual_seed(seed)  # head initialisation
     encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, init_encoder_state,
                             config.encoder.freeze_bottom_layers)
-    model = EncoderWithHead(encoder, srl_head(encoder.config.hidden_size, len(labels), cfg.encoding))
-    pad_id = tokenizer.pad_token_id
-    srl = SrlModel(model, labels, wordpieces, cfg.formulation, cfg.predicate_scope, pad_id, cfg.optim.eval_batch_size,
-                   cfg.encoding)
+    model = EncoderWithHead(encoder, srl_head(encoder.config.hidden_size, len(data.labels), cfg.encoding))
+    srl = SrlModel(model, data.labels, data.wordpieces, cfg.formulation, cfg.predicate_scope, data.pad_id,
+                   cfg.optim.eval_batch_size, cfg.encoding)
 
     # with per_sentence encoding a batch holds batch_size sentences (all of their predicates)
-    steps = budget_steps(cfg.budget, len(instances), cfg.optim.batch_size)
-    stream = SeededBatchStream([len(x.input_ids) for x in instances], cfg.optim.batch_size, seed,
-                               group_by_length=cfg.optim.group_by_length)
+    steps = budget_steps(cfg.budget, len(data.instances), cfg.optim.batch_size)
+    stream = data.stream(cfg.optim.batch_size, seed, cfg.optim.group_by_length)
     engine = Engine(model, cfg.optim, steps, seed, cfg.eval_every, select_metric="dev_head_f1",
                     checkpoint_dir=checkpoint_dir, patience=cfg.early_stopping_patience,
                     mixed_precision=config.runtime.mixed_precision, progress=progress)
@@ -129,20 +165,13 @@ def setup_srl_training(
 
     def batches(start: int):
         for idx in stream.iterate(start):
-            chosen = [instances[i] for i in idx]
-            yield collate_sentences(chosen, pad_id) if per_sentence else collate_tagging(chosen, pad_id, True)
+            yield data.collate(idx)
 
     def loss_fn(m, batch):
         return tagging_loss(m(batch), batch["labels"])
 
-    def evaluate(_m) -> dict:
-        scores, _, _ = srl.evaluate(dev)
-        out = {"dev_head_f1": scores["head"].f1}
-        if "span" in scores:
-            out["dev_span_f1"] = scores["span"].f1
-        return out
-
-    return SrlSetup(srl, engine, instances, stats, train, dev, batches, loss_fn, evaluate)
+    return SrlSetup(srl, engine, data.instances, data.stats, data.train_split, data.dev_split, batches, loss_fn,
+                    lambda _m: srl_dev_metrics(srl, data.dev_split))
 
 
 def train_srl(
