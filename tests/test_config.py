@@ -172,3 +172,18 @@ def test_declared_comparisons_must_name_schedules_of_the_study():
     data = smoke_dict()
     data["analysis"]["comparisons"] = [["joint:mnli+squad_v1", "seq:mnli>squad_v1"]]
     assert validate_params(data).analysis.comparisons == [["joint:mnli+squad_v1", "seq:mnli>squad_v1"]]
+
+
+def test_a_params_file_injected_by_papermill_f_is_opened_like_the_file(tmp_path, monkeypatch):
+    from study.notebook_params import params_from_notebook
+
+    monkeypatch.setenv("STUDY_CACHE", str(tmp_path))
+    assert params_from_notebook("params/default.yaml", {"run_id": "x", "data_root": None}) == \
+        Path("params/default.yaml")  # nothing injected: the parameter itself
+    injected = {**yaml.safe_load((REPO / "params" / "smoke.yaml").read_text()), "run_id": "none__seed1"}
+    path = params_from_notebook("params/default.yaml", injected)
+    assert load_params(path).params_hash() == load_params(REPO / "params" / "smoke.yaml").params_hash()
+    assert params_from_notebook("params/default.yaml", injected) == path  # same content, same file
+    injected["srl"] = {**injected["srl"], "formulaton": "heads"}
+    with pytest.raises(ParamsError, match=r"papermill -f.*srl\.formulaton"):
+        params_from_notebook("params/default.yaml", injected)

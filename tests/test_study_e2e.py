@@ -11,6 +11,7 @@ import pytest
 
 from study.browser_check import check_pages, find_chromium
 
+from .conftest import REPO as REPO_ROOT
 from .test_cli import study
 
 pytestmark = pytest.mark.slow
@@ -170,10 +171,10 @@ def test_killed_at_several_points_resumes_to_the_uninterrupted_results(smoke_run
     cache = tmp_path / "cache"
     # (phase, what appears on disk only while that phase runs), in the order the smoke study reaches them
     points = [
-        ("SRL training", str(cache / "runs" / "smoke" / "none__seed1" / "srl" / "train_state.pt")),
+        ("SRL training", str(cache / "runs" / "smoke" / "*" / "none__seed1" / "srl" / "train_state.pt")),
         ("scoring", str(study_dir / "runs" / "none__seed1" / "predictions" / "*.conllu")),
         ("an intermediate stage", str(cache / "stages" / "*.partial")),
-        ("the report", str(study_dir / "04_analysis.ipynb")),
+        ("the report", str(study_dir / ".04_analysis.ipynb.*")),  # papermill's output while 04 executes
     ]
     for phase, pattern in points:
         proc = subprocess.Popen([sys.executable, "-m", "study.cli", "run", "params/smoke.yaml"], cwd=REPO, env=env,
@@ -198,3 +199,37 @@ def test_killed_at_several_points_resumes_to_the_uninterrupted_results(smoke_run
             assert (study_dir / "runs" / run / "predictions" / name).read_bytes() == \
                 (ref_root / "reports" / "smoke" / "runs" / run / "predictions" / name).read_bytes()
     assert not list((cache / "stages").glob("*.partial"))
+    assert not [p for p in study_dir.rglob(".*") if p.name != ".lock"]  # the killed writers' temporaries: gone
+
+
+def test_papermill_alone_with_a_params_file(tmp_path, encoder_dir):
+    """The README's `papermill ... -f params/<file>.yaml` line: the notebook opens the injected study."""
+    import subprocess
+    import sys
+
+    from study.config import load_params
+
+    from .conftest import REPO
+
+    out = tmp_path / "01.ipynb"
+    env = {**os.environ, "STUDY_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "papermill", "notebooks/01_data.ipynb", str(out),
+                           "-f", "params/smoke.yaml", "--cwd", str(REPO)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text()
+    assert "study 'smoke'" in text
+    assert load_params(REPO / "params" / "smoke.yaml").params_hash() in text
+
+
+def test_changed_params_under_the_same_study_name_are_refused(smoke_run, tmp_path):
+    root, env, first = smoke_run
+    assert first.returncode == 0
+    study_dir = root / "reports" / "smoke"
+    before = (study_dir / "results.csv").read_bytes()
+    changed = tmp_path / "smoke-changed.yaml"
+    changed.write_text((REPO_ROOT / "params" / "smoke.yaml").read_text().replace("per_task: 6", "per_task: 7"))
+    out = study("run", str(changed), env=env)
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert "finished run(s) were computed with other params" in out.stderr and "nothing was changed" in out.stderr
+    assert (study_dir / "results.csv").read_bytes() == before

@@ -156,7 +156,8 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
     cfg = ctx.config
     joint_srl = run.schedule.kind == "joint+srl"
     run_dir = ctx.run_dir(run)
-    ckpt = ctx.stage_cache.root.parent / "runs" / cfg.study_name / run.run_id
+    # resume checkpoints are keyed by the params hash: a checkpoint from other params is never resumed
+    ckpt = ctx.stage_cache.root.parent / "runs" / cfg.study_name / cfg.params_hash()[:12] / run.run_id
     (run_dir / "predictions").mkdir(parents=True, exist_ok=True)
     consumed = None
     if joint_srl:  # SRL trained inside the multi-task mixture (no intermediate encoder to start from)
@@ -217,6 +218,21 @@ def run_is_done(ctx: StudyContext, run: RunSpec) -> bool:
         return json.loads(done.read_text())["results_sha256"] == sha256_file(results)
     except (OSError, json.JSONDecodeError, KeyError):
         return False
+
+
+def done_with_other_params(ctx: StudyContext) -> list[tuple[str, str]]:
+    """(run id, its params hash) of finished runs whose DONE marker names other params than ``ctx``'s."""
+    out = []
+    for run in ctx.runs():
+        if not run_is_done(ctx, run):
+            continue
+        try:
+            made_with = json.loads((ctx.run_dir(run) / "DONE.json").read_text())["provenance"]["params_hash"]
+        except (OSError, json.JSONDecodeError, KeyError, TypeError):
+            continue
+        if made_with != ctx.config.params_hash():
+            out.append((run.run_id, str(made_with)))
+    return out
 
 
 def macro_average_rows(rows: list[dict]) -> list[dict]:

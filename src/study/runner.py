@@ -25,7 +25,7 @@ import pandas as pd
 from study.atomic import write_text
 from study.errors import StudyError
 from study.notebooks import execute_notebook, render_html
-from study.pipeline import StudyContext, open_study, run_is_done
+from study.pipeline import StudyContext, done_with_other_params, open_study, run_is_done
 
 
 @dataclass
@@ -40,8 +40,10 @@ class RunOutcome:
 class StudyLock:
     """``<study_dir>/.lock`` holding host and pid; a lock whose process is gone is taken over."""
 
+    NAME = ".lock"
+
     def __init__(self, study_dir: Path) -> None:
-        self.path = Path(study_dir) / ".lock"
+        self.path = Path(study_dir) / self.NAME
 
     def __enter__(self) -> StudyLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +102,16 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
     params = str(Path(params_file).resolve())
     with StudyLock(study_dir):
         t0 = time.perf_counter()
+        stale = done_with_other_params(ctx)
+        if stale:
+            shown = ", ".join(f"{run} ({made[:12]})" for run, made in stale[:4]) + (" ..." if len(stale) > 4 else "")
+            raise StudyError(
+                f"{study_dir}: {len(stale)} finished run(s) were computed with other params than {params_file} "
+                f"(params hash {ctx.config.params_hash()[:12]}): {shown}. Give the changed study its own "
+                f"study_name, or move {study_dir} away to recompute; nothing was changed")
+        removed = remove_stale_temporaries(study_dir)
+        if removed:
+            log(f"removed {removed} temporary file(s) a killed run left behind")
         log(f"study '{ctx.config.study_name}': {len(ctx.runs())} runs, reports in {study_dir}")
         timings: dict = {"runs": {}}
         executed = execute_notebook("01_data", study_dir / "01_data.ipynb",
@@ -152,6 +164,20 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
         if failed:
             log(f"{len(failed)} run(s) failed; fix the cause and re-run the same command to resume")
     return index, not failed and analysis_ok
+
+
+def remove_stale_temporaries(study_dir: Path) -> int:
+    """Delete ``.<name>.*.tmp`` files (and papermill's ``.ipynb`` twins) that a killed writer left.
+
+    Only called while holding the study lock, so no live writer owns them; finished files are never
+    temporaries (they are renamed into place), so nothing computed is lost.
+    """
+    removed = 0
+    for path in study_dir.rglob(".*"):
+        if path.is_file() and path.name != StudyLock.NAME and (path.suffix in {".tmp", ".ipynb"}):
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def _phase_timing(t0: float) -> dict:

@@ -40,7 +40,8 @@ def _config(args):
 
 def phase_gemm(args) -> dict:
     """The machine's fp32 GEMM rate, the denominator of MFU."""
-    return {"gemm_flops": gemm_flops(args.gemm_size), "gemm_size": args.gemm_size, "threads": torch.get_num_threads()}
+    rates = gemm_flops()
+    return {"gemm_flops": rates["best"], "gemm_flops_by_size": rates["by_size"], "threads": torch.get_num_threads()}
 
 
 def phase_srl_engine(args) -> dict:
@@ -123,11 +124,13 @@ def phase_study(args) -> dict:
         proc = subprocess.run([sys.executable, "-m", "study.cli", "run", args.params], env=env,
                               capture_output=True, text=True)
         seconds = time.perf_counter() - t0
-        log = proc.stdout + proc.stderr
+        # the runner's own lines (stdout) say which run failed and why; stderr is mostly kernel noise
+        log = proc.stdout[-2500:] + "\n" + "\n".join(ln for ln in proc.stderr.splitlines()
+                                                   if "error" in ln.lower())[-1500:]
         timings_file = next((Path(tmp) / "reports").glob("*/timings.json"), None)
         timings = json.loads(timings_file.read_text()) if timings_file else {}
     if proc.returncode != 0:
-        raise SystemExit(f"study run {args.params} failed (exit {proc.returncode}):\n{log[-3000:]}")
+        raise SystemExit(f"study run {args.params} failed (exit {proc.returncode}):\n{log}")
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"params": args.params, "seconds": seconds, "timings": timings,
             "peak_rss_mb_largest_process": children.ru_maxrss / 1024,
@@ -148,7 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--gemm-size", type=int, default=2048)
     parser.add_argument("--no-group-by-length", action="store_true")
     parser.add_argument("--trainable-embeddings", action="store_true")
     parser.add_argument("--model")

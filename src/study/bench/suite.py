@@ -94,6 +94,8 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
         r["smoke_study"] = _run_phase("smoke_study", phases_dir, ["study", "--params", options.smoke_params], log=log)
     if options.default_study:
         r["default_study"] = _run_phase("default_study", phases_dir, ["study", "--params", options.params], log=log)
+    # the GEMM rate again at the end: on a shared machine it drifts; MFU uses the better of the two
+    r["gemm_end"] = _run_phase("gemm_end", phases_dir, ["gemm"], log=log)
     from study.provenance import code_version, package_versions
 
     report = {"machine": _machine(r["gemm"]), "code": code_version(), "packages": package_versions(),
@@ -121,7 +123,7 @@ def _machine(gemm: dict) -> dict:
 
 def _table(r: dict) -> list[dict]:
     rows = []
-    gemm = r["gemm"]["gemm_flops"]
+    gemm = max(r["gemm"]["gemm_flops"], r.get("gemm_end", {}).get("gemm_flops", 0.0))
     pp, ps = r["engine_per_predicate"], r["engine_per_sentence"]
     for name, e in (("per-predicate", pp), ("per-sentence", ps)):
         rows.append(_row(f"SRL engine ({name}): throughput",

@@ -77,7 +77,7 @@ def evaluate_srl(
 
 
 def prefix_scores(run_dir: Path, data_root: Path, languages: list[str], scope: str, n_instances: int = 500,
-                  split: str = "test") -> list[dict]:
+                  split: str = "test", max_sentences: int | None = None) -> list[dict]:
     """Head F1 of a finished run on the first ``n_instances`` predicates of each language's file.
 
     Read back from the run's prediction files, so it needs no model: the issue's prototype reported
@@ -88,7 +88,7 @@ def prefix_scores(run_dir: Path, data_root: Path, languages: list[str], scope: s
 
     rows = []
     for language in languages:
-        gold = load_split(srl_path(data_root, language, split), language, split, scope)
+        gold = load_split(srl_path(data_root, language, split), language, split, scope, max_sentences)
         path = srl_path(data_root, language, split)
         predicted_file = read_srl_file(Path(run_dir) / "predictions" / f"{language}-{split}{path.suffix}")
         predicted = []
