@@ -1,0 +1,37 @@
+"""The benchmark's own pieces: FLOP counting and the Trainer baseline's label alignment."""
+
+from __future__ import annotations
+
+import pytest
+
+from study.bench.baseline import encode_pair
+from study.bench.flops import encoder_matmul_params, training_flops
+
+
+@pytest.fixture(scope="module")
+def tokenizer(encoder_dir):
+    from study.encoder.load import load_tokenizer
+
+    return load_tokenizer("multilingual-e5-small-q4")
+
+
+def test_baseline_labels_sit_on_first_subtokens_of_sentence_words_only(tokenizer):
+    forms = ["Unbelievably", ",", "she", "reconsidered", "it"]
+    features, first = encode_pair(tokenizer, forms, 4, [1, 0, 2, 0, 3], max_length=64)
+    labelled = [i for i, lab in enumerate(features["labels"]) if lab != -100]
+    assert sorted(first) == [0, 1, 2, 3, 4] and sorted(first.values()) == labelled
+    assert [features["labels"][first[w]] for w in range(5)] == [1, 0, 2, 0, 3]
+    enc = tokenizer(forms, [forms[3]], is_split_into_words=True)
+    assert len(features["input_ids"]) == len(enc["input_ids"])  # the predicate segment is there, unlabelled
+    assert max(first.values()) < enc.sequence_ids().index(1)
+
+
+def test_training_flops_follow_the_six_n_rule_plus_attention(encoder_and_tokenizer):
+    encoder, _ = encoder_and_tokenizer
+    cfg = encoder.config
+    dense = sum(p.numel() for n, p in encoder.named_parameters()
+                if n.startswith("encoder.layer") and n.endswith("weight") and p.dim() == 2)
+    assert encoder_matmul_params(cfg) == dense
+    one = training_flops(cfg, [10])
+    assert one == 6 * dense * 10 + 12 * cfg.num_hidden_layers * cfg.hidden_size * 100
+    assert training_flops(cfg, [10, 10]) == 2 * one
