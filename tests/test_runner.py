@@ -16,3 +16,16 @@ def test_stale_temporaries_are_removed_and_finished_files_kept(tmp_path):
         path.write_text("x")
     assert remove_stale_temporaries(tmp_path) == 3
     assert all(p.exists() for p in keep) and not any(p.exists() for p in stale)
+
+
+def test_atomic_writes_get_normal_permissions(tmp_path):
+    import os
+
+    from study.atomic import write_text
+
+    mask = os.umask(0o022)
+    try:
+        write_text(tmp_path / "results.csv", "a,b\n")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "results.csv").stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0o600
