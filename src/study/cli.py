@@ -113,7 +113,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from study.paths import reports_root
 
     options = BenchOptions(params=str(args.params), smoke_params=str(args.smoke_params), steps=args.steps,
-                           default_study=args.default_study, skip=args.skip or [])
+                           default_study=args.default_study, skip=args.skip or [], reuse=args.reuse)
     out = Path(args.out or reports_root() / "bench")
     report = run_bench(options, out, log=lambda m: print(m, flush=True))
     print(format_markdown(report))
@@ -179,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--default-study", action="store_true",
                        help="also time the default study end to end (hours on 2 cores)")
     bench.add_argument("--out", type=Path, help="output folder (default: reports/bench)")
+    bench.add_argument("--reuse", action="store_true",
+                       help="keep phase results already in <out>/phases (resume an interrupted suite)")
     bench.set_defaults(func=_cmd_bench)
     return parser
 

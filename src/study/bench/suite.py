@@ -35,10 +35,16 @@ class BenchOptions:
     seed: int = 1
     default_study: bool = False
     skip: list[str] = field(default_factory=list)
+    reuse: bool = False  # keep phase results already in <out>/phases (resume an interrupted suite)
 
 
-def _run_phase(name: str, out_dir: Path, args: list[str], env: dict | None = None, log=print) -> dict:
+def _run_phase(name: str, out_dir: Path, args: list[str], env: dict | None = None, log=print,
+               reuse: bool = False) -> dict:
     out = out_dir / f"{name}.json"
+    if reuse and out.is_file():  # --reuse: an interrupted suite keeps the phases it finished
+        result = json.loads(out.read_text())
+        log(f"bench: {name}: reusing {out}")
+        return {**result, "reused_from": str(out)}
     cmd = [sys.executable, "-m", "study.bench.phases", *args, "--out", str(out)]
     log(f"bench: {name} ...")
     t0 = time.perf_counter()
@@ -63,37 +69,39 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
     models = out_dir / "models"
     common = ["--params", options.params, "--steps", str(options.steps), "--seed", str(options.seed)]
     r: dict[str, dict] = {}
-    r["gemm"] = _run_phase("gemm", phases_dir, ["gemm"], log=log)
+    r["gemm"] = _run_phase("gemm", phases_dir, ["gemm"], log=log, reuse=options.reuse)
     r["engine_per_predicate"] = _run_phase("engine_per_predicate", phases_dir, [
         "srl_engine", *common, "--encoding", "per_predicate", "--batch-size", str(options.batch_size),
-        "--save-model", str(models / "per_predicate")], log=log)
+        "--save-model", str(models / "per_predicate")], log=log, reuse=options.reuse)
     r["engine_per_sentence"] = _run_phase("engine_per_sentence", phases_dir, [
         "srl_engine", *common, "--encoding", "per_sentence", "--batch-size", str(options.sentence_batch_size),
-        "--save-model", str(models / "per_sentence")], log=log)
+        "--save-model", str(models / "per_sentence")], log=log, reuse=options.reuse)
     if "malloc" not in options.skip:
         r["engine_per_sentence_malloc"] = _run_phase("engine_per_sentence_malloc", phases_dir, [
             "srl_engine", *common, "--encoding", "per_sentence", "--batch-size", str(options.sentence_batch_size)],
-            env=MALLOC_TUNING, log=log)
+            env=MALLOC_TUNING, log=log, reuse=options.reuse)
     if "options" not in options.skip:  # the other speed options, each against the per-sentence default
         sentence = ["srl_engine", *common, "--encoding", "per_sentence",
                     "--batch-size", str(options.sentence_batch_size)]
         r["engine_per_sentence_no_grouping"] = _run_phase("engine_per_sentence_no_grouping", phases_dir, [
-            *sentence, "--no-group-by-length"], log=log)
+            *sentence, "--no-group-by-length"], log=log, reuse=options.reuse)
         r["engine_per_sentence_trainable_embeddings"] = _run_phase("engine_per_sentence_trainable_embeddings",
                                                                    phases_dir, [*sentence, "--trainable-embeddings"],
-                                                                   log=log)
+                                                                   log=log, reuse=options.reuse)
     if "trainer" not in options.skip:
         r["trainer"] = _run_phase("trainer", phases_dir, [
-            "trainer", *common, "--batch-size", str(options.batch_size)], log=log)
+            "trainer", *common, "--batch-size", str(options.batch_size)], log=log, reuse=options.reuse)
     if "scoring" not in options.skip:
         for mode in ("per_predicate", "per_sentence"):
             r[f"scoring_{mode}"] = _run_phase(f"scoring_{mode}", phases_dir, [
-                "scoring", "--params", options.params, "--model", str(models / mode)], log=log)
+                "scoring", "--params", options.params, "--model", str(models / mode)], log=log, reuse=options.reuse)
     r["stage_reuse"] = _stage_reuse(options.params)
     if "smoke" not in options.skip:
-        r["smoke_study"] = _run_phase("smoke_study", phases_dir, ["study", "--params", options.smoke_params], log=log)
+        r["smoke_study"] = _run_phase("smoke_study", phases_dir, ["study", "--params", options.smoke_params],
+                                      log=log, reuse=options.reuse)
     if options.default_study:
-        r["default_study"] = _run_phase("default_study", phases_dir, ["study", "--params", options.params], log=log)
+        r["default_study"] = _run_phase("default_study", phases_dir, ["study", "--params", options.params],
+                                        log=log, reuse=options.reuse)
     # the GEMM rate again at the end: on a shared machine it drifts; MFU uses the better of the two
     r["gemm_end"] = _run_phase("gemm_end", phases_dir, ["gemm"], log=log)
     from study.provenance import code_version, package_versions
@@ -194,4 +202,7 @@ def format_markdown(report: dict) -> str:
     for row in report["table"]:
         met = "" if row["met"] is None else ("yes" if row["met"] else "**no**")
         lines.append(f"| {row['figure']} | {row['value']} | {row['target']} | {met} | {row['basis']} |")
+    reused = [name for name, phase in report["phases"].items() if isinstance(phase, dict) and "reused_from" in phase]
+    if reused:
+        lines += ["", f"Phases kept from an earlier, interrupted run of the suite (`--reuse`): {', '.join(reused)}."]
     return "\n".join(lines)
