@@ -212,6 +212,8 @@ def test_papermill_alone_with_a_params_file(tmp_path, encoder_dir):
     from .conftest import REPO
 
     out = tmp_path / "01.ipynb"
+    (tmp_path / "cache" / "encoders").mkdir(parents=True)
+    os.symlink(encoder_dir, tmp_path / "cache" / "encoders" / encoder_dir.name)
     env = {**os.environ, "STUDY_CACHE": str(tmp_path / "cache")}
     proc = subprocess.run([sys.executable, "-m", "papermill", "notebooks/01_data.ipynb", str(out),
                            "-f", "params/smoke.yaml", "--cwd", str(REPO)], cwd=REPO, env=env,
