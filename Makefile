@@ -42,7 +42,7 @@ lint: env
 smoke: env encoder data
 	$(VENV)/bin/study run params/smoke.yaml
 
-bench: env encoder data  ## the performance suite -> reports/bench/bench.{json,md} (~20 min on 2 cores)
+bench: env encoder data  ## the performance suite -> reports/bench/bench.{json,md} (~30 min on 2 cores)
 	$(VENV)/bin/study bench
 
 clean-env:
