@@ -7,6 +7,7 @@ leaves a half-written notebook that looks finished. A failed execution keeps the
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -15,6 +16,38 @@ from study.errors import StudyError
 from study.paths import repo_root
 
 NOTEBOOK_DIR = "notebooks"
+
+
+def _interruptible(execute):
+    """Run ``execute()`` so that Ctrl-C stops it: KeyboardInterrupt here, the kernel killed.
+
+    In the main thread nbclient replaces the SIGINT handler with one that only shuts the kernel
+    down, and depending on the moment the notebook then finishes "successfully" and the study goes
+    on. Run in a worker thread, nbclient installs no handler; SIGINT reaches this (main) thread as
+    KeyboardInterrupt, the kernel processes are killed, the worker fails fast and the interrupt
+    propagates to the CLI (exit 130, "re-run to resume").
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return execute()
+    import concurrent.futures as cf
+
+    import psutil
+
+    pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="papermill")
+    future = pool.submit(execute)
+    try:
+        return future.result()
+    except KeyboardInterrupt:
+        for child in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+        with contextlib.suppress(BaseException):  # the execution dies with its kernel; the interrupt matters
+            future.result(timeout=60)
+        raise
+    finally:
+        pool.shutdown(wait=False)
 
 
 def notebook_path(name: str) -> Path:
@@ -39,10 +72,10 @@ def execute_notebook(name: str, out_path: Path, parameters: dict, progress: bool
         with atomic_path(out_path) as tmp:
             tmp_nb = tmp.with_suffix(".ipynb")
             try:
-                pm.execute_notebook(
+                _interruptible(lambda: pm.execute_notebook(
                     str(src), str(tmp_nb), parameters=parameters, cwd=str(repo_root()),
                     kernel_name="python3", progress_bar=progress, log_output=False,
-                )
+                ))
             except pm.PapermillExecutionError as exc:
                 if tmp_nb.exists():
                     os.replace(tmp_nb, failed)
