@@ -118,8 +118,11 @@ def test_ctrl_c_stops_cleanly_with_a_resume_hint(tmp_path, encoder_dir):
     (tmp_path / "cache" / "encoders").mkdir(parents=True)
     os.symlink(encoder_dir, tmp_path / "cache" / "encoders" / encoder_dir.name)
     env = {**os.environ, "STUDY_CACHE": str(tmp_path / "cache"), "STUDY_REPORTS": str(tmp_path / "reports")}
+    # a terminal's foreground job: SIGINT at its default (a CI shell running us as a background job
+    # would hand the child an ignored SIGINT, and Python would then never raise KeyboardInterrupt)
     proc = subprocess.Popen([sys.executable, "-m", "study.cli", "run", "params/smoke.yaml"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lock = tmp_path / "reports" / "smoke" / ".lock"
     deadline = time.time() + 120
     while not lock.exists() and time.time() < deadline:
