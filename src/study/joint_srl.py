@@ -23,7 +23,7 @@ from study.engine import Engine, budget_steps
 from study.heads import srl_head, tagging_loss
 from study.models import EncoderWithHead, fresh_encoder
 from study.srl.train import SrlModel, SrlTraining, prepare_srl_data, srl_dev_metrics
-from study.stages import MultiTaskModel, make_head, prepare_task, task_loss
+from study.stages import MultiTaskModel, make_head, prepare_task, task_loss, task_stream
 from study.tasks.features import collate
 
 SRL = "srl"
@@ -57,7 +57,7 @@ def train_joint_srl(
     counts = [budget_steps(config.intermediate.budget, len(t.train), t.optim.batch_size) for t in tasks]
     counts.append(budget_steps(cfg.budget, len(srl_data.instances), cfg.optim.batch_size))
     plan = interleaved_plan(counts, seed)
-    streams = [t_stream(t, seed + 1000 * i) for i, t in enumerate(tasks)]
+    streams = [task_stream(t, seed + 1000 * i) for i, t in enumerate(tasks)]
     streams.append(srl_data.stream(cfg.optim.batch_size, seed, cfg.optim.group_by_length))
     names = [t.name for t in tasks] + [SRL]
     engine = Engine(model, cfg.optim, len(plan), seed, cfg.eval_every, "dev_head_f1", checkpoint_dir,
@@ -95,10 +95,3 @@ def train_joint_srl(
                            srl_data.dev_split)
     return training, consumed
 
-
-def t_stream(task, seed: int):
-    """The seeded batch stream of an intermediate task (as its own stage would draw it)."""
-    from study.batching import SeededBatchStream
-
-    return SeededBatchStream([f.length for f in task.train], task.optim.batch_size, seed,
-                             group_by_length=task.optim.group_by_length)

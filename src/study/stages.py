@@ -167,6 +167,12 @@ def task_schedule(probabilities: np.ndarray, seed: int, steps: int) -> np.ndarra
     return rng.choice(len(probabilities), size=steps, p=probabilities)
 
 
+def task_stream(task: PreparedTask, seed: int) -> SeededBatchStream:
+    """The seeded batch stream of an intermediate task (a stage and a joint+srl mixture draw alike)."""
+    return SeededBatchStream([f.length for f in task.train], task.optim.batch_size, seed,
+                             group_by_length=task.optim.group_by_length)
+
+
 def stage_steps(budget: Budget, tasks: list[PreparedTask]) -> int:
     """Total steps of a stage: ``per_task`` for each task (a joint stage gets the sum)."""
     return sum(budget_steps(budget, len(t.train), t.optim.batch_size) for t in tasks)
@@ -199,11 +205,7 @@ def train_stage(
     steps = stage_steps(config.intermediate.budget, tasks)
     probs = sampler_probabilities(config.intermediate.sampler, [len(t.train) for t in tasks])
     plan = task_schedule(probs, seed, steps) if len(tasks) > 1 else np.zeros(steps, dtype=np.int64)
-    streams = [
-        SeededBatchStream([f.length for f in t.train], t.optim.batch_size, seed + 1000 * i,
-                          group_by_length=t.optim.group_by_length)
-        for i, t in enumerate(tasks)
-    ]
+    streams = [task_stream(t, seed + 1000 * i) for i, t in enumerate(tasks)]
     optim = tasks[0].optim if len(tasks) == 1 else config.intermediate.optim
     engine = Engine(model, optim, steps, seed, config.intermediate.eval_every, "dev_mean", checkpoint_dir,
                     head_prefixes=("heads",), mixed_precision=config.runtime.mixed_precision, progress=progress)
