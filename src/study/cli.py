@@ -86,11 +86,23 @@ def _cmd_provenance(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from study.executors import executor_from_args
     from study.runner import run_study
 
-    index, ok = run_study(Path(args.file), reports_dir=args.reports, jobs=args.jobs)
+    executor = executor_from_args(args)
+    index, ok = run_study(Path(args.file), reports_dir=args.reports, jobs=args.jobs, executor=executor,
+                          launch=args.launch)
     print(f"report: {index}")
     return 0 if ok else 1
+
+
+def _cmd_train_run(args: argparse.Namespace) -> int:
+    from study.launch import train_one_run
+
+    results = train_one_run(Path(args.file), args.run, args.reports)
+    if results is not None:
+        print(f"results: {results}")
+    return 0
 
 
 def _cmd_srl_score(args: argparse.Namespace) -> int:
@@ -155,8 +167,27 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a study and render its HTML report")
     run.add_argument("file", type=Path, help="params file, e.g. params/default.yaml")
     run.add_argument("--reports", type=Path, help="reports root (default: $STUDY_REPORTS or reports/)")
-    run.add_argument("--jobs", type=int, default=1, help="runs executed in parallel (default 1: 2 cores suit one)")
+    run.add_argument("--jobs", type=int, default=1,
+                     help="runs executed in parallel (default 1: 2 cores suit one); with slurm, jobs in flight")
+    run.add_argument("--executor", choices=["local", "slurm", "submitit-local"], default="local",
+                     help="local: this machine (default); slurm: one SLURM job per run through submitit; "
+                          "submitit-local: the same job path as local subprocesses (what the tests use)")
+    run.add_argument("--launch", help="train each run under this launcher before its notebooks render it, e.g. "
+                                      "\"accelerate launch --multi_gpu --num_processes 4\" (DDP)")
+    run.add_argument("--slurm-partition", help="SLURM partition")
+    run.add_argument("--slurm-gpus", type=int, default=1, help="GPUs per job (default 1)")
+    run.add_argument("--slurm-cpus", type=int, default=8, help="CPUs per job (default 8)")
+    run.add_argument("--slurm-minutes", type=int, default=24 * 60, help="time limit per job (default 1440)")
+    run.add_argument("--slurm-mem-gb", type=int, default=64, help="memory per job (default 64)")
+    run.add_argument("--slurm-folder", type=Path, help="submitit logs (default: <reports>/<study>/slurm)")
     run.set_defaults(func=_cmd_run)
+
+    trun = sub.add_parser("train-run", help="train and score one run without notebooks (DDP-launchable: "
+                                            "accelerate launch -m study train-run PARAMS RUN)")
+    trun.add_argument("file", type=Path, help="params file")
+    trun.add_argument("run", help="run id, e.g. none__seed1 (see `study params show`)")
+    trun.add_argument("--reports", type=Path, help="reports root (default: $STUDY_REPORTS or reports/)")
+    trun.set_defaults(func=_cmd_train_run)
 
     srl = sub.add_parser("srl", help="semantic role labelling").add_subparsers(dest="action", required=True)
     score = srl.add_parser("score", help="score any CoNLL-U Plus file (13 or 10 columns) with a finished run")

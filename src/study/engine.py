@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from study import distributed
 from study.atomic import atomic_path
 from study.config import Budget, Optimisation
 
@@ -39,9 +40,10 @@ def seed_everything(seed: int) -> None:
 
 
 def set_threads(num_threads: int | None) -> None:
-    """Use ``num_threads`` intra-op threads (default: all cores the process may use)."""
+    """Use ``num_threads`` intra-op threads (default: the process's cores, split among local DDP processes)."""
     if num_threads is None:
-        num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        num_threads = cores // distributed.local_world_size()
     torch.set_num_threads(max(1, int(num_threads)))
 
 
@@ -55,8 +57,40 @@ def budget_steps(budget: Budget, n_examples: int, batch_size: int) -> int:
 
 
 def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    """Copies of the parameters that train (what checkpoints and stage artifacts hold)."""
-    return {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
+    """CPU copies of the parameters that train (what checkpoints and stage artifacts hold)."""
+    return {name: p.detach().to("cpu", copy=True) for name, p in model.named_parameters() if p.requires_grad}
+
+
+def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    """A batch's tensors on ``device`` (a no-op on the CPU)."""
+    return {k: (v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v) for k, v in batch.items()}
+
+
+def loss_terms(batch: dict[str, torch.Tensor]) -> int:
+    """How many terms a batch's mean loss averages: labelled words (tagging) or examples."""
+    labels = batch["labels"]
+    if labels.dim() >= 2:
+        return int((labels != -100).sum())
+    return int(labels.numel())
+
+
+def accelerator_for(device: str = "auto", mixed_precision: str = "no", find_unused_parameters: bool = False):
+    """An ``accelerate.Accelerator`` for ``runtime.device``; DDP when launched with several processes.
+
+    ``find_unused_parameters`` is needed by multi-head models (each step uses one task's head).
+    """
+    from accelerate import Accelerator
+    from accelerate.utils import DistributedDataParallelKwargs
+
+    if device == "cuda" and not torch.cuda.is_available():
+        from study.errors import StudyError
+
+        raise StudyError("runtime.device is 'cuda' but torch sees no CUDA device; set runtime.device: auto or cpu")
+    cpu = device == "cpu" or not torch.cuda.is_available()
+    if mixed_precision == "fp16" and cpu:
+        mixed_precision = "no"  # fp16 autocast is a GPU feature; bf16 works on CPUs too
+    handlers = [DistributedDataParallelKwargs(find_unused_parameters=find_unused_parameters)]
+    return Accelerator(mixed_precision=mixed_precision, cpu=cpu, kwargs_handlers=handlers)
 
 
 def load_trainable_state(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
@@ -126,10 +160,10 @@ class Engine:
         head_prefixes: tuple[str, ...] = ("head",),
         mixed_precision: str = "no",
         progress: Callable[[str], None] | None = None,
+        device: str = "auto",
+        find_unused_parameters: bool = False,
     ) -> None:
-        from accelerate import Accelerator
-
-        self.accelerator = Accelerator(mixed_precision=mixed_precision, cpu=not torch.cuda.is_available())
+        self.accelerator = accelerator_for(device, mixed_precision, find_unused_parameters)
         self.optim = optim
         self.total_steps = total_steps
         self.seed = seed
@@ -146,6 +180,19 @@ class Engine:
     @property
     def unwrapped(self) -> nn.Module:
         return self.accelerator.unwrap_model(self.model)
+
+    @property
+    def device(self) -> torch.device:
+        return self.accelerator.device
+
+    def shard(self, indices) -> np.ndarray:
+        """This process's share of a global batch of instance indices (all of it in one process).
+
+        Batch streams stay global (a pure function of seed and step) and every process takes its
+        part, so one process and N processes see the same examples per step and a checkpoint saved
+        in either mode resumes in the other.
+        """
+        return distributed.local_share(indices, self.accelerator.process_index, self.accelerator.num_processes)
 
     # ----------------------------------------------------------------- checkpoints
     def _save(self, step: int, result: TrainResult, best: dict | None, bad_evals: int) -> None:
@@ -174,10 +221,23 @@ class Engine:
         if not path.is_file():
             return None
         try:
-            return torch.load(path, weights_only=False)
+            return torch.load(path, weights_only=False, map_location="cpu")
         except Exception:  # a corrupt checkpoint is recomputed, never used
-            path.unlink()
+            distributed.barrier()
+            if self.accelerator.is_main_process:
+                path.unlink(missing_ok=True)
             return None
+
+    def _global_mean(self, loss: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Rescale a process's mean loss so DDP's gradient average equals the global batch's mean.
+
+        Each process averages over its own loss terms (words, examples); processes rarely hold the
+        same number, so the plain DDP average would weight terms unequally. Scaled by
+        ``n_local * world / n_global`` the averaged gradient is exactly one process's on the whole batch.
+        """
+        n_local = loss_terms(batch)
+        n_global = distributed.sum_over_processes(n_local)
+        return loss * (n_local * self.accelerator.num_processes / max(1, n_global))
 
     # ----------------------------------------------------------------- the loop
     def fit(
@@ -208,11 +268,13 @@ class Engine:
         t0 = time.perf_counter()
         stream = batches(start)
         step = start
-        running, since = 0.0, 0
+        running, since, examples = 0.0, 0, 0
         self.model.train()
         while step < self.total_steps:
-            batch = next(stream)
+            batch = to_device(next(stream), self.device)
             loss = loss_fn(self.model, batch)
+            if self.accelerator.num_processes > 1:
+                loss = self._global_mean(loss, batch)
             self.accelerator.backward(loss)
             if self.optim.grad_clip:
                 self.accelerator.clip_grad_norm_(self.model.parameters(), self.optim.grad_clip)
@@ -222,14 +284,17 @@ class Engine:
             step += 1
             running += float(loss.detach())
             since += 1
-            result.examples_seen += int(batch["input_ids"].size(0))
+            examples += int(batch["input_ids"].size(0))
             last = step == self.total_steps
             if step % self.eval_every == 0 or last:
-                record = {"step": step, "train_loss": running / max(1, since)}
-                running, since = 0.0, 0
+                # the loss of a DDP step is the mean of the processes' losses, as one process would log it
+                record = {"step": step, "train_loss": distributed.mean_over_processes(running / max(1, since))}
+                result.examples_seen += distributed.sum_over_processes(examples)
+                running, since, examples = 0.0, 0, 0
                 if evaluate is not None:
                     self.model.eval()
-                    metrics = evaluate(self.unwrapped)
+                    # the main process evaluates; every process takes the same selection decisions
+                    metrics = distributed.on_main(evaluate, self.unwrapped)
                     self.model.train()
                     record.update(metrics)
                     value = metrics[self.select_metric]

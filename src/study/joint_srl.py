@@ -62,7 +62,8 @@ def train_joint_srl(
     names = [t.name for t in tasks] + [SRL]
     engine = Engine(model, cfg.optim, len(plan), seed, cfg.eval_every, "dev_head_f1", checkpoint_dir,
                     head_prefixes=("heads",), patience=cfg.early_stopping_patience,
-                    mixed_precision=config.runtime.mixed_precision, progress=progress)
+                    mixed_precision=config.runtime.mixed_precision, progress=progress,
+                    device=config.runtime.device, find_unused_parameters=True)
     pad_id = tokenizer.pad_token_id
 
     def srl_view(m: MultiTaskModel) -> SrlModel:
@@ -74,7 +75,7 @@ def train_joint_srl(
         iters = [s.iterate(int(done[i])) for i, s in enumerate(streams)]
         for step in range(start, len(plan)):
             i = int(plan[step])
-            idx = next(iters[i])
+            idx = engine.shard(next(iters[i]))
             batch = srl_data.collate(idx) if i == len(tasks) else collate([tasks[i].train[j] for j in idx], pad_id)
             batch["task_index"] = torch.tensor(i)
             yield batch

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from study.encoder.load import load_encoder
-from study.engine import load_trainable_state, trainable_state
+from study.engine import load_trainable_state, to_device, trainable_state
 
 
 class EncoderWithHead(nn.Module):
@@ -21,7 +21,13 @@ class EncoderWithHead(nn.Module):
         self.encoder = encoder
         self.head = head
 
+    @property
+    def head_device(self) -> torch.device:
+        """Where the model lives: batches built on the CPU are moved here (evaluation, scoring)."""
+        return next(self.head.parameters()).device
+
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        batch = to_device(batch, self.head_device)
         hidden = self.encoder(
             input_ids=batch["input_ids"],
             attention_mask=batch["attention_mask"],

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from study import distributed
 from study.atomic import write_text
 from study.bundle import require_valid_bundle
 from study.config import RunSpec, StudyConfig, expand_runs, load_params, resolve_languages
@@ -145,9 +146,24 @@ def final_encoder_state(ctx: StudyContext, run: RunSpec) -> dict[str, torch.Tens
 # --------------------------------------------------------------------------- target tasks
 
 
+def train_run(ctx: StudyContext, run: RunSpec, progress: Callable[[str], None] | None = None) -> Path:
+    """A whole run without notebooks: its stages, then English SRL/POS and the zero-shot scores.
+
+    What ``study train-run`` executes, in one process or under ``accelerate launch`` / ``torchrun``
+    (every process calls this; see :mod:`study.distributed`).
+    """
+    state, _ = run_intermediate(ctx, run, progress)
+    return run_target(ctx, run, state, progress)
+
+
 def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.Tensor] | None,
                progress: Callable[[str], None] | None = None) -> Path:
-    """English SRL (+ POS) from ``encoder_state``, zero-shot scores everywhere; returns results.csv."""
+    """English SRL (+ POS) from ``encoder_state``, zero-shot scores everywhere; returns results.csv.
+
+    A run already complete with these params is not retrained: its results are returned (so the
+    notebooks can render a run that ``study train-run`` trained under a multi-process launcher).
+    Under DDP every process trains; the main process alone saves, scores and writes.
+    """
     from study.pos import evaluate_pos, train_pos
     from study.srl.evaluate import evaluate_srl, target_files
     from study.srl.saved import save_srl_model
@@ -156,9 +172,15 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
     cfg = ctx.config
     joint_srl = run.schedule.kind == "joint+srl"
     run_dir = ctx.run_dir(run)
+    if run_is_done(ctx, run) and _made_with(ctx, run) == cfg.params_hash():
+        if progress:
+            progress(f"run {run.run_id} is complete with these params: its results are shown, not recomputed")
+        return run_dir / "results.csv"
+    main = distributed.is_main()
     # resume checkpoints are keyed by the params hash: a checkpoint from other params is never resumed
     ckpt = ctx.stage_cache.root.parent / "runs" / cfg.study_name / cfg.params_hash()[:12] / run.run_id
-    (run_dir / "predictions").mkdir(parents=True, exist_ok=True)
+    if main:
+        (run_dir / "predictions").mkdir(parents=True, exist_ok=True)
     consumed = None
     if joint_srl:  # SRL trained inside the multi-task mixture (no intermediate encoder to start from)
         from study.joint_srl import train_joint_srl
@@ -166,21 +188,30 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
         training, consumed = train_joint_srl(cfg, run, ctx.data_root, ctx.tokenizer, ckpt / "srl", progress)
     else:
         training = train_srl(cfg, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, ckpt / "srl", progress)
-    model_dir = save_srl_model(training.srl, ckpt / "srl_model", cfg.encoder.name, cfg.encoder.freeze_word_embeddings)
-    files = target_files(ctx.data_root, ctx.languages, cfg.srl.splits, cfg.srl.gold_sets)
-    rows, reports = evaluate_srl(training.srl, files, run_dir / "predictions", cfg.srl.max_eval_sentences, progress)
-    rows += macro_average_rows(rows)
+    rows, reports, model_dir = [], [], ckpt / "srl_model"
+    if main:
+        save_srl_model(training.srl, model_dir, cfg.encoder.name, cfg.encoder.freeze_word_embeddings)
+        files = target_files(ctx.data_root, ctx.languages, cfg.srl.splits, cfg.srl.gold_sets)
+        rows, reports = evaluate_srl(training.srl, files, run_dir / "predictions", cfg.srl.max_eval_sentences,
+                                     progress)
+        rows += macro_average_rows(rows)
     rows.append({"task": "srl", "language": "en", "split": "dev-selection", "metric": "head_f1", "label": "",
                  "value": training.result.best_metrics.get("dev_head_f1", float("nan"))})
     history = {"srl": training.result.history, "srl_best_step": training.result.best_step,
+               "srl_resumed_from": training.result.resumed_from,
+               "srl_examples_seen": training.result.examples_seen, "processes": distributed.world_size(),
                "srl_train_stats": vars(training.train_stats), "srl_files": reports}
     if consumed is not None:
         history["joint_srl_consumed"] = consumed
     # POS measures what an intermediate encoder transfers; a joint+srl run has none (its encoder saw SRL)
     if cfg.pos.enabled and not joint_srl:
         pos = train_pos(cfg, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, ckpt / "pos", progress)
-        rows += evaluate_pos(pos, ctx.data_root, ctx.languages, cfg.srl.max_eval_sentences)
+        if main:
+            rows += evaluate_pos(pos, ctx.data_root, ctx.languages, cfg.srl.max_eval_sentences)
         history.update({"pos": pos.result.history, "pos_best_step": pos.result.best_step})
+    if not main:  # the other DDP processes wait for the main one's files
+        distributed.barrier()
+        return run_dir / "results.csv"
     write_text(run_dir / "history.json", json.dumps(history, indent=2, default=str) + "\n")
     results = write_results(ctx, run, rows, run_dir / "results.csv")
     write_text(run_dir / "DONE.json", json.dumps({"run": run.run_id, "results_sha256": sha256_file(results),
@@ -190,6 +221,7 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
         state = ckpt / sub / CHECKPOINT
         if state.exists():
             state.unlink()
+    distributed.barrier()
     return results
 
 
@@ -220,18 +252,23 @@ def run_is_done(ctx: StudyContext, run: RunSpec) -> bool:
         return False
 
 
+def _made_with(ctx: StudyContext, run: RunSpec) -> str | None:
+    """The params hash a finished run's DONE marker names (None if unreadable)."""
+    try:
+        return str(json.loads((ctx.run_dir(run) / "DONE.json").read_text())["provenance"]["params_hash"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        return None
+
+
 def done_with_other_params(ctx: StudyContext) -> list[tuple[str, str]]:
     """(run id, its params hash) of finished runs whose DONE marker names other params than ``ctx``'s."""
     out = []
     for run in ctx.runs():
         if not run_is_done(ctx, run):
             continue
-        try:
-            made_with = json.loads((ctx.run_dir(run) / "DONE.json").read_text())["provenance"]["params_hash"]
-        except (OSError, json.JSONDecodeError, KeyError, TypeError):
-            continue
-        if made_with != ctx.config.params_hash():
-            out.append((run.run_id, str(made_with)))
+        made_with = _made_with(ctx, run)
+        if made_with is not None and made_with != ctx.config.params_hash():
+            out.append((run.run_id, made_with))
     return out
 
 

@@ -99,11 +99,11 @@ def train_pos(
     stream = SeededBatchStream([len(x.input_ids) for x in train], cfg.optim.batch_size, seed,
                                group_by_length=cfg.optim.group_by_length)
     engine = Engine(model, cfg.optim, steps, seed, cfg.eval_every, "dev_accuracy", checkpoint_dir,
-                    mixed_precision=config.runtime.mixed_precision, progress=progress)
+                    mixed_precision=config.runtime.mixed_precision, progress=progress, device=config.runtime.device)
 
     def batches(start: int):
         for idx in stream.iterate(start):
-            yield collate_tagging([train[i] for i in idx], pad_id, mark_predicate=False)
+            yield collate_tagging([train[i] for i in engine.shard(idx)], pad_id, mark_predicate=False)
 
     def evaluate(m) -> dict:
         return {"dev_accuracy": accuracy(m, dev, pad_id, cfg.optim.eval_batch_size)[0]}

@@ -15,7 +15,9 @@ import html
 import json
 import os
 import resource
+import shlex
 import socket
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ import pandas as pd
 
 from study.atomic import write_text
 from study.errors import StudyError
+from study.executors import ExecutorSpec, make_submitit_executor, run_with_submitit
 from study.notebooks import execute_notebook, render_html
 from study.pipeline import StudyContext, done_with_other_params, open_study, run_is_done
 
@@ -81,12 +84,32 @@ class StudyLock:
         self.path.unlink(missing_ok=True)
 
 
-def _execute_run(params_file: str, reports_dir: str, run_id: str) -> RunOutcome:
-    """Notebooks 02 and 03 for one run (in a worker process when --jobs > 1)."""
+def launch_command(launch: str, params_file: str, run_id: str, reports_root: str) -> list[str]:
+    """``<launcher> -m study train-run PARAMS RUN``: accelerate launch and torchrun both take ``-m``."""
+    return [*shlex.split(launch), "-m", "study", "train-run", params_file, run_id, "--reports", reports_root]
+
+
+def execute_run(params_file: str, reports_dir: str, run_id: str, launch: str | None = None) -> RunOutcome:
+    """One run: with ``launch``, train it under that launcher first; then notebooks 02 and 03.
+
+    Runs in a worker process with ``--jobs`` > 1 and inside the job with a submitit executor. The
+    launcher's output goes to ``<run>/train-run.log``; the notebooks then show the trained run.
+    """
     t0 = time.perf_counter()
     run_dir = Path(reports_dir) / run_id
-    params = {"params_file": params_file, "run_id": run_id, "reports_dir": str(Path(reports_dir).parents[1])}
+    reports_root = str(Path(reports_dir).parents[1])
+    params = {"params_file": params_file, "run_id": run_id, "reports_dir": reports_root}
     try:
+        if launch:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            log_path = run_dir / "train-run.log"
+            with open(log_path, "w") as log_file:
+                code = subprocess.call(launch_command(launch, params_file, run_id, reports_root),
+                                       stdout=log_file, stderr=subprocess.STDOUT)
+            if code != 0:
+                tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+                raise StudyError(f"`{launch} -m study train-run` exited with {code} (log {log_path}): "
+                                 + " | ".join(tail))
         for name in ("02_intermediate", "03_srl_transfer"):
             executed = execute_notebook(name, run_dir / f"{name}.ipynb", params)
             render_html(executed)
@@ -95,8 +118,14 @@ def _execute_run(params_file: str, reports_dir: str, run_id: str) -> RunOutcome:
     return RunOutcome(run_id, True, time.perf_counter() - t0)
 
 
-def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1, log=print) -> tuple[Path, bool]:
-    """Run the grid; return (index.html, whether every run succeeded)."""
+def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1, log=print,
+              executor: ExecutorSpec | None = None, launch: str | None = None) -> tuple[Path, bool]:
+    """Run the grid; return (index.html, whether every run succeeded).
+
+    ``executor`` picks where runs execute (this machine by default, or SLURM jobs through submitit);
+    ``launch`` trains each run under a multi-process launcher (``accelerate launch ...``) first.
+    """
+    executor = executor or ExecutorSpec()
     ctx = open_study(params_file, reports_dir)
     study_dir = ctx.study_dir
     params = str(Path(params_file).resolve())
@@ -135,13 +164,24 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
             log(f"[{done}/{len(runs)} done, {time.perf_counter() - t0:.0f} s elapsed] {outcome.run_id} "
                 f"({outcome.seconds:.0f} s): {state}")
 
-        if jobs <= 1:
+        if executor.kind != "local":
+            def finished(args: tuple, outcome) -> None:
+                if not isinstance(outcome, RunOutcome):
+                    outcome = RunOutcome(args[2], False, 0.0, f"job failed: {outcome}")
+                report(outcome)
+
+            pool = make_submitit_executor(executor, Path(executor.folder or study_dir / "slurm"),
+                                          ctx.config.study_name)
+            log(f"running {len(todo)} run(s) as {executor.kind} jobs, {max(1, jobs)} in flight")
+            run_with_submitit(pool, execute_run, [(params, run_root, r.run_id, launch) for r in todo], jobs,
+                              finished, log, poll_seconds=2.0 if executor.kind == "submitit-local" else 30.0)
+        elif jobs <= 1:
             for r in todo:
                 log(f"[{done}/{len(runs)} done] running {r.run_id} (02 intermediate, 03 SRL transfer)")
-                report(_execute_run(params, run_root, r.run_id))
+                report(execute_run(params, run_root, r.run_id, launch))
         else:
             with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(_execute_run, params, run_root, r.run_id) for r in todo]
+                futures = [pool.submit(execute_run, params, run_root, r.run_id, launch) for r in todo]
                 log(f"running {len(todo)} run(s), {jobs} at a time")
                 for fut in cf.as_completed(futures):
                     report(fut.result())

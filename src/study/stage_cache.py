@@ -14,12 +14,14 @@ import contextlib
 import fcntl
 import json
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from study import distributed
 from study.atomic import atomic_dir
 from study.config import StudyConfig
 from study.hashing import sha256_file, stable_hash
@@ -125,6 +127,8 @@ class StageCache:
     def get_or_train(self, spec: StageSpec, train: Callable[[dict | None, Path], tuple[dict, dict]],
                      parent_state: dict | None) -> tuple[dict[str, torch.Tensor], dict, bool]:
         """The stage's encoder weights and record; trains (resuming a partial run) only if not done."""
+        if distributed.is_distributed():
+            return self._get_or_train_together(spec, train, parent_state)
         if self.is_done(spec.key):
             state, record = self.load(spec.key)
             return state, record, False
@@ -138,6 +142,63 @@ class StageCache:
             record = {**record, "key": spec.key, "tasks": list(spec.tasks), "ingredients": spec.ingredients}
             self.store(spec.key, state, record)
         return state, record, True
+
+    def _get_or_train_together(self, spec: StageSpec, train: Callable[[dict | None, Path], tuple[dict, dict]],
+                               parent_state: dict | None, poll_seconds: float = 5.0):
+        """:meth:`get_or_train` for DDP processes: the main one holds the lock, all of them train.
+
+        The decision (reuse, train, or wait for another job) is the main process's, shared by
+        broadcast every few seconds, so no process blocks in a collective while another job trains.
+        """
+        held = None
+        while True:
+            decision = "wait"
+            if distributed.is_main():
+                if self.is_done(spec.key):
+                    decision = "done"
+                else:
+                    held = self._try_lock(spec.key)
+                    if held is not None:
+                        decision = "train"
+                        if self.is_done(spec.key):  # finished while we waited
+                            self._unlock(held)
+                            held, decision = None, "done"
+            decision = distributed.broadcast(decision)
+            if decision != "wait":
+                break
+            time.sleep(poll_seconds)
+        if decision == "done":
+            state, record = self.load(spec.key)
+            return state, record, False
+        try:
+            partial = self.partial(spec.key)
+            if distributed.is_main():
+                partial.mkdir(parents=True, exist_ok=True)
+            distributed.barrier()
+            state, record = train(parent_state, partial)
+            record = {**record, "key": spec.key, "tasks": list(spec.tasks), "ingredients": spec.ingredients}
+            if distributed.is_main():
+                self.store(spec.key, state, record)
+            distributed.barrier()
+        finally:
+            if held is not None:
+                self._unlock(held)
+        return state, record, True
+
+    def _try_lock(self, key: str):
+        self.root.mkdir(parents=True, exist_ok=True)
+        fh = open(self.root / f"{key}.lock", "a+")  # noqa: SIM115 (held across calls, closed by _unlock)
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            return None
+        return fh
+
+    @staticmethod
+    def _unlock(fh) -> None:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
 
     @contextlib.contextmanager
     def lock(self, key: str):

@@ -19,7 +19,7 @@ from torch import nn
 
 from study.batching import SeededBatchStream
 from study.config import Budget, Optimisation, Sampler, StudyConfig
-from study.engine import Engine, budget_steps
+from study.engine import Engine, budget_steps, to_device
 from study.heads import ClassificationHead, ExtractiveQAHead, MultipleChoiceHead, qa_loss
 from study.models import encoder_state, fresh_encoder
 from study.registry import INTERMEDIATE_TASKS
@@ -94,6 +94,7 @@ class MultiTaskModel(nn.Module):
         self.heads = nn.ModuleDict(heads)
 
     def forward(self, task: str, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        batch = to_device(batch, next(self.heads[task].parameters()).device)
         if "word_index" in batch:  # a word-tagging task (English SRL in a joint+srl mixture)
             hidden = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                                   token_type_ids=batch.get("token_type_ids")).last_hidden_state
@@ -119,7 +120,7 @@ def task_dev_score(model: MultiTaskModel, task: PreparedTask, pad_id: int) -> fl
     for i in range(0, len(feats), bs):
         chunk = feats[i : i + bs]
         batch = collate(chunk, pad_id)
-        logits = model(task.name, batch)
+        logits = model(task.name, batch).float().cpu()
         if task.head == "extractive_qa":
             start, end = best_spans(logits)
             correct += int(((start == batch["labels"]) & (end == batch["end"])).sum())
@@ -208,14 +209,15 @@ def train_stage(
     streams = [task_stream(t, seed + 1000 * i) for i, t in enumerate(tasks)]
     optim = tasks[0].optim if len(tasks) == 1 else config.intermediate.optim
     engine = Engine(model, optim, steps, seed, config.intermediate.eval_every, "dev_mean", checkpoint_dir,
-                    head_prefixes=("heads",), mixed_precision=config.runtime.mixed_precision, progress=progress)
+                    head_prefixes=("heads",), mixed_precision=config.runtime.mixed_precision, progress=progress,
+                    device=config.runtime.device, find_unused_parameters=len(tasks) > 1)
 
     def batches(start: int):
         done_per_task = np.bincount(plan[:start], minlength=len(tasks))
         iters = [s.iterate(int(done_per_task[i])) for i, s in enumerate(streams)]
         for step in range(start, steps):
             i = int(plan[step])
-            idx = next(iters[i])
+            idx = engine.shard(next(iters[i]))
             batch = collate([tasks[i].train[j] for j in idx], pad_id)
             batch["task_index"] = torch.tensor(i)
             yield batch

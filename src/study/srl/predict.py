@@ -23,7 +23,7 @@ def predict_label_ids(
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
         batch = collate_tagging([instances[i] for i in idx], pad_id, mark_predicate)
-        pred = model(batch).argmax(-1).numpy()
+        pred = model(batch).argmax(-1).cpu().numpy()
         for row, i in enumerate(idx):
             n = len(instances[i].word_index)
             labels = pred[row, :n].copy()
@@ -42,7 +42,7 @@ def predict_sentence_label_ids(
     out: dict[tuple[int, int], np.ndarray] = {}
     for start in range(0, len(order), batch_size):
         batch_instances = [instances[i] for i in order[start : start + batch_size]]
-        pred = model(collate_sentences(batch_instances, pad_id)).argmax(-1).numpy()
+        pred = model(collate_sentences(batch_instances, pad_id)).argmax(-1).cpu().numpy()
         row = 0
         for x in batch_instances:
             n = len(x.word_index)

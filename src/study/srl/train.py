@@ -160,12 +160,12 @@ def setup_srl_training(
     stream = data.stream(cfg.optim.batch_size, seed, cfg.optim.group_by_length)
     engine = Engine(model, cfg.optim, steps, seed, cfg.eval_every, select_metric="dev_head_f1",
                     checkpoint_dir=checkpoint_dir, patience=cfg.early_stopping_patience,
-                    mixed_precision=config.runtime.mixed_precision, progress=progress)
+                    mixed_precision=config.runtime.mixed_precision, progress=progress, device=config.runtime.device)
     srl.model = engine.unwrapped
 
     def batches(start: int):
         for idx in stream.iterate(start):
-            yield data.collate(idx)
+            yield data.collate(engine.shard(idx))
 
     def loss_fn(m, batch):
         return tagging_loss(m(batch), batch["labels"])
