@@ -116,7 +116,7 @@ def _cmd_srl_score(args: argparse.Namespace) -> int:
 def _cmd_plan(args: argparse.Namespace) -> int:
     from study.plan import format_plan, plan_study
 
-    print(format_plan(plan_study(Path(args.file))))
+    print(format_plan(plan_study(Path(args.file), args.throughput)))
     return 0
 
 
@@ -199,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = sub.add_parser("plan", help="the grid's stages: which exist, which will train, steps saved by reuse")
     plan.add_argument("file", type=Path)
+    plan.add_argument("--throughput", type=Path,
+                      help="measured throughput records for the estimate (default: reports/bench/gpu/throughput.json)")
     plan.set_defaults(func=_cmd_plan)
 
     bench = sub.add_parser("bench", help="the performance suite: speed, MFU, reuse, scoring and study times")
