@@ -128,10 +128,13 @@ def _ddp_worker(rank: int, port: int, out: str, checkpoint_dir: str | None, tota
 
     os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank),
                        "WORLD_SIZE": "2", "LOCAL_RANK": str(rank), "LOCAL_WORLD_SIZE": "2", "OMP_NUM_THREADS": "1"})
+    from study.distributed import shutdown
+
     result = _fit(Path(checkpoint_dir) if checkpoint_dir else None, total_steps)
     if rank == 0:
         Path(out).write_text(json.dumps({"history": result.history, "examples": result.examples_seen,
                                          "resumed_from": result.resumed_from}))
+    shutdown()
 
 
 def _run_ddp(tmp_path, checkpoint_dir=None, total_steps: int = STEPS) -> dict:

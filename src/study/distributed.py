@@ -105,6 +105,17 @@ def local_share(indices: Sequence[int] | np.ndarray, share: int | None = None, o
     return np.array_split(idx, of)[share]
 
 
+def shutdown() -> None:
+    """Wait for every process, then tear the process group down.
+
+    A process that exits with the group still alive can abort in C++ ("terminate called without
+    an active exception") while its communication threads are running; end every launched run here.
+    """
+    if _ready():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+
+
 def on_main(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run ``fn`` on the main process only, share its result, and keep the others in step."""
     result = fn(*args, **kwargs) if is_main() else None

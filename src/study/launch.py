@@ -40,5 +40,8 @@ def train_one_run(params_file: Path, run_id: str, reports_dir: Path | None = Non
     if progress:
         progress(f"run {run.run_id}: {distributed.world_size()} process(es), device "
                  f"{'cuda' if torch.cuda.is_available() and config.runtime.device != 'cpu' else 'cpu'}")
-    results = train_run(ctx, run, progress)
+    try:
+        results = train_run(ctx, run, progress)
+    finally:
+        distributed.shutdown()
     return results if distributed.is_main() else None
