@@ -35,6 +35,8 @@ def _config(args):
                          "eval_every": args.steps, "optim": optim}}
     if args.trainable_embeddings:
         overrides["encoder"] = {"freeze_word_embeddings": False}
+    if args.mixed_precision:
+        overrides["runtime"] = {"mixed_precision": args.mixed_precision}
     return load_params(Path(args.params), overrides)
 
 
@@ -77,6 +79,7 @@ def phase_srl_engine(args) -> dict:
         save_srl_model(setup.srl, Path(args.save_model), config.encoder.name, config.encoder.freeze_word_embeddings)
     return {
         "encoding": args.encoding, "group_by_length": config.srl.optim.group_by_length,
+        "mixed_precision": config.runtime.mixed_precision,
         "freeze_word_embeddings": config.encoder.freeze_word_embeddings, "steps": result.steps,
         "batch_size": args.batch_size, "train_seconds": seconds,
         **counted, "predicates_per_second": counted["predicates"] / seconds,
@@ -104,11 +107,18 @@ def phase_scoring(args) -> dict:
     root = default_data_root()
     srl = load_srl_model(Path(args.model))
     files = target_files(root, resolve_languages(config, root), config.srl.splits, config.srl.gold_sets)
-    with tempfile.TemporaryDirectory() as tmp:
+    dtype = torch.bfloat16 if args.mixed_precision == "bf16" else None
+    with tempfile.TemporaryDirectory() as tmp, torch.autocast("cpu", dtype=dtype, enabled=dtype is not None):
         t0 = time.perf_counter()
-        _rows, reports = evaluate_srl(srl, files, Path(tmp), config.srl.max_eval_sentences)
+        rows, reports = evaluate_srl(srl, files, Path(tmp), config.srl.max_eval_sentences)
         seconds = time.perf_counter() - t0
-    return {"encoding": srl.encoding, "files": len(files), "seconds": seconds,
+    from study.pipeline import macro_average_rows
+
+    rows += macro_average_rows(rows)
+    f1 = {f"{r['language']}/{r['split']}": r["value"] for r in rows
+          if r["metric"] == "head_f1" and r["label"] == "" and r["task"] == "srl"}
+    return {"encoding": srl.encoding, "files": len(files), "seconds": seconds, "head_f1": f1,
+            "mixed_precision": args.mixed_precision or "no",
             "sentences": int(sum(r["sentences"] for r in reports)),
             "predicates": int(sum(r["instances_instances"] for r in reports))}
 
@@ -153,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-group-by-length", action="store_true")
     parser.add_argument("--trainable-embeddings", action="store_true")
+    parser.add_argument("--mixed-precision", choices=["no", "bf16"], help="override runtime.mixed_precision")
     parser.add_argument("--model")
     parser.add_argument("--save-model")
     args = parser.parse_args(argv)

@@ -88,6 +88,8 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
         r["engine_per_sentence_trainable_embeddings"] = _run_phase("engine_per_sentence_trainable_embeddings",
                                                                    phases_dir, [*sentence, "--trainable-embeddings"],
                                                                    log=log, reuse=options.reuse)
+        r["engine_per_sentence_bf16"] = _run_phase("engine_per_sentence_bf16", phases_dir, [
+            *sentence, "--mixed-precision", "bf16"], log=log, reuse=options.reuse)
     if "trainer" not in options.skip:
         r["trainer"] = _run_phase("trainer", phases_dir, [
             "trainer", *common, "--batch-size", str(options.batch_size)], log=log, reuse=options.reuse)
@@ -95,6 +97,9 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
         for mode in ("per_predicate", "per_sentence"):
             r[f"scoring_{mode}"] = _run_phase(f"scoring_{mode}", phases_dir, [
                 "scoring", "--params", options.params, "--model", str(models / mode)], log=log, reuse=options.reuse)
+        r["scoring_per_sentence_bf16"] = _run_phase("scoring_per_sentence_bf16", phases_dir, [
+            "scoring", "--params", options.params, "--model", str(models / "per_sentence"),
+            "--mixed-precision", "bf16"], log=log, reuse=options.reuse)
     r["stage_reuse"] = _stage_reuse(options.params)
     if "smoke" not in options.skip:
         r["smoke_study"] = _run_phase("smoke_study", phases_dir, ["study", "--params", options.smoke_params],
@@ -163,7 +168,8 @@ def _table(r: dict) -> list[dict]:
                          f"system CPU {m['system_seconds']:.0f} s vs {ps['system_seconds']:.0f} s; "
                          f"peak RSS {m['peak_rss_mb']:.0f} vs {ps['peak_rss_mb']:.0f} MB"))
     for key, what in (("engine_per_sentence_no_grouping", "without length-grouped batches"),
-                      ("engine_per_sentence_trainable_embeddings", "with trainable word embeddings")):
+                      ("engine_per_sentence_trainable_embeddings", "with trainable word embeddings"),
+                      ("engine_per_sentence_bf16", "with bf16 autocast")):
         if key in r:
             o = r[key]
             rows.append(_row(f"per-sentence {what}: speed vs default",
@@ -174,12 +180,14 @@ def _table(r: dict) -> list[dict]:
     rows.append(_row("stage reuse: intermediate steps trained / from scratch", f"{reuse['ratio']:.2f}x", "<= 0.6x",
                      reuse["ratio"] <= 0.6, f"{reuse['steps_with_reuse']} vs {reuse['steps_from_scratch']} steps, "
                      f"{reuse['stages']} stages for {reuse['runs']} runs"))
-    for mode in ("per_predicate", "per_sentence"):
+    for mode in ("per_predicate", "per_sentence", "per_sentence_bf16"):
         s = r.get(f"scoring_{mode}")
         if s:
+            f1 = s.get("head_f1", {})
+            avg = f" AVG head F1 {100 * f1['AVG/test']:.1f};" if "AVG/test" in f1 else ""
             rows.append(_row(f"zero-shot scoring, all files ({mode.replace('_', '-')})", f"{s['seconds']:.0f} s",
                              "<= 120 s", s["seconds"] <= 120,
-                             f"{s['files']} files, {s['sentences']} sentences, {s['predicates']} predicates; "
+                             f"{s['files']} files, {s['sentences']} sentences, {s['predicates']} predicates;{avg} "
                              f"peak RSS {s['peak_rss_mb']:.0f} MB"))
     for key, target, limit in (("smoke_study", "<= 180 s", 180), ("default_study", "<= 2700 s", 2700)):
         s = r.get(key)
