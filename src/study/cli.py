@@ -226,6 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StudyError as exc:
         print(f"study: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("study: interrupted; completed runs and stages are kept: re-run the same command to resume",
               file=sys.stderr)
