@@ -34,9 +34,11 @@ def code_version(root: Path | None = None) -> dict:
     commit = git("rev-parse", "HEAD")
     if commit is None:
         return {"describe": "unknown (not a git checkout)", "commit": None, "dirty": None}
-    status = git("status", "--porcelain", "--untracked-files=no")
+    # generated outputs under reports/ (the benchmark's committed figures) are not code
+    status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)reports")
+    describe = git("describe", "--always", "--tags") or commit[:12]
     return {
-        "describe": git("describe", "--always", "--dirty", "--tags") or commit[:12],
+        "describe": describe + ("-dirty" if status else ""),
         "commit": commit,
         "dirty": bool(status),
     }
