@@ -109,6 +109,7 @@ def run_trainer_baseline(params_file: str, steps: int, batch_size: int, seed: in
             lr_scheduler_type="linear", seed=seed, use_cpu=True, report_to="none", save_strategy="no",
             logging_strategy="no", disable_tqdm=True, include_num_input_tokens_seen="non_padding",
             dataloader_num_workers=0,
+            bf16=config.runtime.mixed_precision == "bf16",  # the same precision as the study's engine
         )
         trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_list(features), data_collator=collator)
         t0 = time.perf_counter()

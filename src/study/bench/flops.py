@@ -7,16 +7,17 @@ import time
 import torch
 
 
-def gemm_flops(sizes: tuple[int, ...] = (1024, 2048, 3072), seconds: float = 2.0) -> dict:
-    """Sustained fp32 ``torch.matmul`` FLOP/s with the current thread setting: the best of a few sizes.
+def gemm_flops(sizes: tuple[int, ...] = (1024, 2048, 3072), seconds: float = 2.0,
+               dtype: torch.dtype = torch.float32) -> dict:
+    """Sustained ``torch.matmul`` FLOP/s in ``dtype`` with the current thread setting: the best of a few sizes.
 
     The best rate is the denominator of MFU (what this machine can do at all); every size is kept,
     since on a shared virtual machine the rate moves between runs.
     """
     rates = {}
     for size in sizes:
-        a = torch.randn(size, size)
-        b = torch.randn(size, size)
+        a = torch.randn(size, size).to(dtype)
+        b = torch.randn(size, size).to(dtype)
         for _ in range(2):  # warm-up
             torch.matmul(a, b)
         n, t0 = 0, time.perf_counter()

@@ -43,7 +43,9 @@ def _config(args):
 def phase_gemm(args) -> dict:
     """The machine's fp32 GEMM rate, the denominator of MFU."""
     rates = gemm_flops()
-    return {"gemm_flops": rates["best"], "gemm_flops_by_size": rates["by_size"], "threads": torch.get_num_threads()}
+    bf16 = gemm_flops(dtype=torch.bfloat16)
+    return {"gemm_flops": rates["best"], "gemm_flops_by_size": rates["by_size"], "threads": torch.get_num_threads(),
+            "gemm_flops_bf16": bf16["best"], "gemm_flops_bf16_by_size": bf16["by_size"]}
 
 
 def phase_srl_engine(args) -> dict:
@@ -107,7 +109,8 @@ def phase_scoring(args) -> dict:
     root = default_data_root()
     srl = load_srl_model(Path(args.model))
     files = target_files(root, resolve_languages(config, root), config.srl.splits, config.srl.gold_sets)
-    dtype = torch.bfloat16 if args.mixed_precision == "bf16" else None
+    precision = args.mixed_precision or config.runtime.mixed_precision  # as a run scores (its engine's autocast)
+    dtype = torch.bfloat16 if precision == "bf16" else None
     with tempfile.TemporaryDirectory() as tmp, torch.autocast("cpu", dtype=dtype, enabled=dtype is not None):
         t0 = time.perf_counter()
         rows, reports = evaluate_srl(srl, files, Path(tmp), config.srl.max_eval_sentences)
@@ -118,7 +121,7 @@ def phase_scoring(args) -> dict:
     f1 = {f"{r['language']}/{r['split']}": r["value"] for r in rows
           if r["metric"] == "head_f1" and r["label"] == "" and r["task"] == "srl"}
     return {"encoding": srl.encoding, "files": len(files), "seconds": seconds, "head_f1": f1,
-            "mixed_precision": args.mixed_precision or "no",
+            "mixed_precision": precision,
             "sentences": int(sum(r["sentences"] for r in reports)),
             "predicates": int(sum(r["instances_instances"] for r in reports))}
 
