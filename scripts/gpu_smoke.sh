@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The smoke study (params/smoke.yaml) end to end on a GPU machine that has PyTorch but none of the
+# notebook stack and no access to the data bundle or the offline encoder (issue 8 item 4).
+#   - the notebook stack and other missing packages come as wheels in .whl and .whl2 (Python 3.12);
+#   - the bundle files the smoke study reads come gzipped in .gpu/data (a subset bundle; its
+#     SHA256SUMS is written here from the decompressed files);
+#   - the encoder is multilingual-e5-small's architecture with random weights and the offline
+#     encoder's tokenizer (.gpu/tokenizer.json.gz): speed is the point, the smoke numbers mean nothing.
+# Writes timings.json, results.csv and the run log to $OUT (default reports/bench/gpu).
+set -euo pipefail
+OUT=${OUT:-reports/bench/gpu}
+IN=${GPU_INPUTS:-.gpu}
+mkdir -p "$OUT"
+PY=${PY:-python3}
+if [ -z "${SKIP_INSTALL:-}" ]; then  # SKIP_INSTALL=1: an environment that has the packages already
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --prefix /tmp/pfx .whl/*.whl .whl2/*.whl
+  SITE=$(ls -d /tmp/pfx/lib/python3*/site-packages)
+  export PYTHONPATH=$SITE PATH=/tmp/pfx/bin:$PATH JUPYTER_PATH=/tmp/pfx/share/jupyter
+fi
+export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD/src PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
+B=/tmp/gpu-data
+(cd "$IN/data" && find . -name '*.gz' | while read -r f; do mkdir -p "$B/$(dirname "$f")"; gunzip -c "$f" > "$B/${f%.gz}"; done)
+(cd "$B" && find . -type f ! -name SHA256SUMS | sort | xargs sha256sum > SHA256SUMS)
+mkdir -p /tmp/gpu-enc
+gunzip -c "$IN/tokenizer.json.gz" > /tmp/gpu-enc/tokenizer.json
+cp "$IN/tokenizer_config.json" /tmp/gpu-enc/
+"$PY" -c "from study.bench.throughput import build_architecture; build_architecture('multilingual-e5-small').save_pretrained('/tmp/gpu-enc')" 2>/dev/null
+sed -e "s#name: multilingual-e5-small-q4#name: /tmp/gpu-enc#" -e "s#^study_name: smoke#study_name: smoke-gpu#" params/smoke.yaml > /tmp/smoke-gpu.yaml
+"$PY" -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU')"
+start=$(date +%s)
+set +e
+STUDY_DATA=$B STUDY_CACHE=/tmp/gpu-cache STUDY_REPORTS=/tmp/gpu-reports "$PY" -m study run /tmp/smoke-gpu.yaml 2>&1 | tee "$OUT/smoke_gpu.log" | grep -v "Kernel is running over TCP"
+rc=${PIPESTATUS[0]}
+set -e
+echo "smoke study on $("$PY" -c 'import torch; print(torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu")'): exit $rc, $(( $(date +%s) - start )) s wall clock" | tee -a "$OUT/smoke_gpu.log"
+cp /tmp/gpu-reports/smoke-gpu/timings.json "$OUT/smoke_gpu_timings.json" 2>/dev/null || true
+cp /tmp/gpu-reports/smoke-gpu/results.csv "$OUT/smoke_gpu_results.csv" 2>/dev/null || true
+for f in /tmp/gpu-reports/smoke-gpu/runs/*/*.failed.ipynb; do [ -f "$f" ] && cp "$f" "$OUT/" && break; done 2>/dev/null || true
+exit $rc
