@@ -7,6 +7,8 @@ import pytest
 from study.bench.baseline import encode_pair
 from study.bench.flops import encoder_matmul_params, training_flops
 
+from .conftest import REPO
+
 
 @pytest.fixture(scope="module")
 def tokenizer(encoder_dir):
@@ -35,3 +37,34 @@ def test_training_flops_follow_the_six_n_rule_plus_attention(encoder_and_tokeniz
     one = training_flops(cfg, [10])
     assert one == 6 * dense * 10 + 12 * cfg.num_hidden_layers * cfg.hidden_size * 100
     assert training_flops(cfg, [10, 10]) == 2 * one
+
+
+def test_a_grid_shaped_study_is_built_from_one_finished_run(tmp_path):
+    """The analysis benchmark's input: every run of the grid, real prediction files linked, scores jittered."""
+    import json
+
+    import pandas as pd
+
+    from study.bench.analysis_shape import replicate_study
+    from study.config import load_params
+    from study.hashing import sha256_file
+
+    src = tmp_path / "src"
+    (src / "predictions").mkdir(parents=True)
+    (src / "predictions" / "de-test.conllu").write_text("# text = x\n1\tx\n\n")
+    pd.DataFrame([{"run": "none__seed1", "schedule": "none", "seed": 1, "task": "srl", "language": "de",
+                   "split": "test", "metric": "head_f1", "label": "", "value": 0.5}]).to_csv(src / "results.csv",
+                                                                                           index=False)
+    (src / "DONE.json").write_text(json.dumps({"run": "none__seed1", "provenance": {"params_hash": "p"}}))
+    config = load_params(REPO / "params" / "default.yaml")
+    study = tmp_path / "study"
+    assert replicate_study(src, config, study) == 18
+    values = []
+    for run_dir in sorted((study / "runs").iterdir()):
+        assert (run_dir / "predictions" / "de-test.conllu").is_symlink()
+        done = json.loads((run_dir / "DONE.json").read_text())
+        assert done["run"] == run_dir.name and done["results_sha256"] == sha256_file(run_dir / "results.csv")
+        row = pd.read_csv(run_dir / "results.csv").iloc[0]
+        assert row["run"] == run_dir.name
+        values.append(row["value"])
+    assert len(set(values)) == 18 and abs(sum(values) / 18 - 0.5) < 0.01  # jittered around the real score

@@ -106,3 +106,17 @@ def test_seed_level_tests_and_power():
     again = S.seed_test(a, b, confidence_level=1 - 0.05 / 4, aso_iterations=50, n_boot=500, seed=0)
     assert again == res  # seeded: identical
     assert S.seeds_needed(0.01, 0.01) > S.seeds_needed(0.005, 0.01) >= 2
+
+
+def test_seeds_needed_for_a_small_effect_is_finite_and_matches_the_normal_approximation():
+    """statsmodels' root finder gives NaN here (effect size 0.05); the answer is still ~3,100 pairs."""
+    from scipy.stats import norm
+
+    n = S.seeds_needed(0.02, 0.001)
+    approx = ((norm.ppf(0.975) + norm.ppf(0.8)) * 0.02 / 0.001) ** 2
+    assert n is not None and abs(n - approx) / approx < 0.01
+    # and the smallest such n: one fewer pair has less than the asked power
+    from statsmodels.stats.power import TTestPower
+
+    assert TTestPower().power(effect_size=0.05, nobs=n - 1, alpha=0.05) < 0.8 <= TTestPower().power(
+        effect_size=0.05, nobs=n, alpha=0.05)

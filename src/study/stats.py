@@ -17,7 +17,6 @@ Every function takes an explicit seed; nothing here draws from global random sta
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -209,6 +208,26 @@ def seeds_needed(sd_of_differences: float, delta: float, alpha: float = 0.05, po
         return 2
     from statsmodels.stats.power import TTestPower
 
-    n = TTestPower().solve_power(effect_size=abs(delta) / sd_of_differences, alpha=alpha, power=power,
-                                 alternative="two-sided")
-    return max(2, math.ceil(float(n)))
+    # the smallest n whose power reaches ``power``, by doubling then bisection on statsmodels' power
+    # function (its root finder returns NaN for small effects, which a real grid can have)
+    effect = abs(delta) / sd_of_differences
+    tester = TTestPower()
+
+    def enough(n: int) -> bool:
+        return float(tester.power(effect_size=effect, nobs=n, alpha=alpha, alternative="two-sided")) >= power
+
+    hi = 2
+    while not enough(hi):
+        hi *= 2
+        if hi > 10**8:
+            return None
+    lo = max(2, hi // 2)
+    if enough(lo):
+        return lo
+    while hi - lo > 1:  # enough(hi) and not enough(lo)
+        mid = (lo + hi) // 2
+        if enough(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi

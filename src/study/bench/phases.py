@@ -151,8 +151,18 @@ def phase_study(args) -> dict:
             "runs_line": next((ln for ln in log.splitlines() if re.search(r"runs complete", ln)), "")}
 
 
-PHASES = {"gemm": phase_gemm, "srl_engine": phase_srl_engine, "trainer": phase_trainer, "scoring": phase_scoring,
-          "study": phase_study}
+def phase_analysis_shape(args) -> dict:
+    """The analysis (notebook 04's tests) on ``--params``' grid shape, built from one finished run (--model)."""
+    from study.bench.analysis_shape import time_analysis
+    from study.config import load_params
+    from study.paths import default_data_root
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return time_analysis(Path(args.model), load_params(Path(args.params)), default_data_root(), Path(tmp))
+
+
+PHASES = {"gemm": phase_gemm, "analysis_shape": phase_analysis_shape, "srl_engine": phase_srl_engine,
+          "trainer": phase_trainer, "scoring": phase_scoring, "study": phase_study}
 
 
 def main(argv: list[str] | None = None) -> int:
