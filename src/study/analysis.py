@@ -104,7 +104,10 @@ def _prediction_counts(study_dir: Path, data_root: Path, run: str, language: str
     key = (run, language, split)
     if key in cache:
         return cache[key]
-    gold = load_split(srl_path(data_root, language, split), language, split, scope, max_sentences)
+    gold_key = ("gold", language, split)  # the gold file is the same for every run: read it once
+    if gold_key not in cache:
+        cache[gold_key] = load_split(srl_path(data_root, language, split), language, split, scope, max_sentences)
+    gold = cache[gold_key]
     pred_path = Path(study_dir) / "runs" / run / "predictions" / f"{language}-{split}{Path(gold.file.path).suffix}"
     if not pred_path.is_file():
         raise StudyError(f"{pred_path}: prediction file missing; the run is incomplete (re-run it)")
