@@ -7,6 +7,15 @@
 #   - the encoder is multilingual-e5-small's architecture with random weights and the offline
 #     encoder's tokenizer (.gpu/tokenizer.json.gz): speed is the point, the smoke numbers mean nothing.
 # Writes timings.json, results.csv and the run log to $OUT (default reports/bench/gpu).
+# Preparing the inputs on a machine with pip and the bundle (what was done on 2026-11-26):
+#   .gpu/data/<rel>.gz  for srl/en/{train,dev,test}.conllu, srl/{de,zh}/test.conllu, srl/vi/gold-test.conllup,
+#                       intermediate/mnli/mnli_dev_matched.jsonl, intermediate/squad_v1/dev-v1.1.json (gzip -c)
+#   .gpu/tokenizer.json.gz, .gpu/tokenizer_config.json   from ~/.cache/study/encoders/multilingual-e5-small-q4
+#   .whl   pydantic, pydantic-core, annotated-types, typing-inspection (cp312 manylinux wheels)
+#   .whl2  `pip download --only-binary=:all: --python-version 3.12 --platform manylinux2014_x86_64 ...
+#          papermill nbclient nbconvert ipykernel deepsig submitit` (pinned as in pyproject.toml), minus
+#          the packages the GPU image already has
+# Locally, without installing anything: SKIP_INSTALL=1 PY=.venv/bin/python bash scripts/gpu_smoke.sh
 set -euo pipefail
 OUT=${OUT:-reports/bench/gpu}
 IN=${GPU_INPUTS:-.gpu}
