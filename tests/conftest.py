@@ -37,6 +37,18 @@ def encoder_and_tokenizer(encoder_dir):
     return load_encoder("multilingual-e5-small-q4"), load_tokenizer("multilingual-e5-small-q4")
 
 
+def isolated_study_env(root: Path, encoder_dir: Path) -> dict:
+    """The environment of a study run under ``root``: its own cache and reports, the built encoder linked in.
+
+    The encoder is shared with the user cache (building it is tested elsewhere), never rebuilt per test.
+    """
+    encoders = root / "cache" / "encoders"
+    encoders.mkdir(parents=True, exist_ok=True)
+    if not (encoders / encoder_dir.name).exists():
+        os.symlink(encoder_dir, encoders / encoder_dir.name)
+    return {**os.environ, "STUDY_CACHE": str(root / "cache"), "STUDY_REPORTS": str(root / "reports")}
+
+
 @pytest.fixture
 def mini_bundle(tmp_path: Path, data_root: Path) -> Path:
     """A small copy of the bundle (a few real files and their checksum lines) that tests may damage."""

@@ -10,14 +10,13 @@ agree to 1e-4 (tests/test_distributed.py, which also resumes checkpoints across 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
 
-from .conftest import REPO
+from .conftest import REPO, isolated_study_env
 
 pytestmark = pytest.mark.slow
 
@@ -54,12 +53,7 @@ analysis: {bootstrap_samples: 50, permutation_samples: 50, aso_iterations: 20}
 
 
 def _env(root, encoder_dir) -> dict:
-    (root / "cache" / "encoders").mkdir(parents=True, exist_ok=True)
-    link = root / "cache" / "encoders" / encoder_dir.name
-    if not link.exists():
-        os.symlink(encoder_dir, link)
-    return {**os.environ, "STUDY_CACHE": str(root / "cache"), "STUDY_REPORTS": str(root / "reports"),
-            "OMP_NUM_THREADS": "1"}
+    return {**isolated_study_env(root, encoder_dir), "OMP_NUM_THREADS": "1"}
 
 
 def _train_run(params, run_id, env, launcher: str | None = None) -> subprocess.CompletedProcess:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
 
-from .conftest import REPO
+from .conftest import REPO, isolated_study_env
 
 pytestmark = pytest.mark.slow
 
@@ -45,9 +44,7 @@ def test_runs_as_concurrent_jobs_share_a_stage_trained_once(tmp_path, encoder_di
     """Both jobs start at once and need stage "mnli": one trains it, the other waits and reuses it."""
     params = tmp_path / "jobs.yaml"
     params.write_text(PARAMS)
-    (tmp_path / "cache" / "encoders").mkdir(parents=True)
-    os.symlink(encoder_dir, tmp_path / "cache" / "encoders" / encoder_dir.name)
-    env = {**os.environ, "STUDY_CACHE": str(tmp_path / "cache"), "STUDY_REPORTS": str(tmp_path / "reports")}
+    env = isolated_study_env(tmp_path, encoder_dir)
     out = subprocess.run([sys.executable, "-m", "study", "run", str(params), "--executor", "submitit-local",
                           "--jobs", "2"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]

@@ -12,6 +12,7 @@ import pytest
 from study.browser_check import check_pages, find_chromium
 
 from .conftest import REPO as REPO_ROOT
+from .conftest import isolated_study_env
 from .test_cli import study
 
 pytestmark = pytest.mark.slow
@@ -20,10 +21,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory, encoder_dir):
     root = tmp_path_factory.mktemp("smoke")
-    env = {"STUDY_CACHE": str(root / "cache"), "STUDY_REPORTS": str(root / "reports")}
-    # the encoder is shared with the user cache (building it is tested elsewhere)
-    (root / "cache" / "encoders").mkdir(parents=True)
-    os.symlink(encoder_dir, root / "cache" / "encoders" / encoder_dir.name)
+    env = isolated_study_env(root, encoder_dir)
     out = study("run", "params/smoke.yaml", env=env)
     return root, env, out
 
@@ -115,9 +113,7 @@ def test_ctrl_c_stops_cleanly_with_a_resume_hint(tmp_path, encoder_dir):
 
     from .conftest import REPO
 
-    (tmp_path / "cache" / "encoders").mkdir(parents=True)
-    os.symlink(encoder_dir, tmp_path / "cache" / "encoders" / encoder_dir.name)
-    env = {**os.environ, "STUDY_CACHE": str(tmp_path / "cache"), "STUDY_REPORTS": str(tmp_path / "reports")}
+    env = isolated_study_env(tmp_path, encoder_dir)
     # a terminal's foreground job: SIGINT at its default (a CI shell running us as a background job
     # would hand the child an ignored SIGINT, and Python would then never raise KeyboardInterrupt)
     proc = subprocess.Popen([sys.executable, "-m", "study.cli", "run", "params/smoke.yaml"], cwd=REPO, env=env,

@@ -74,6 +74,11 @@ def loss_terms(batch: dict[str, torch.Tensor]) -> int:
     return int(labels.numel())
 
 
+def runs_on_cpu(device: str) -> bool:
+    """Whether ``runtime.device`` means the CPU here (``auto`` without a CUDA device, or ``cpu``)."""
+    return device == "cpu" or not torch.cuda.is_available()
+
+
 def accelerator_for(device: str = "auto", mixed_precision: str = "no", find_unused_parameters: bool = False):
     """An ``accelerate.Accelerator`` for ``runtime.device``; DDP when launched with several processes.
 
@@ -86,7 +91,7 @@ def accelerator_for(device: str = "auto", mixed_precision: str = "no", find_unus
         from study.errors import StudyError
 
         raise StudyError("runtime.device is 'cuda' but torch sees no CUDA device; set runtime.device: auto or cpu")
-    cpu = device == "cpu" or not torch.cuda.is_available()
+    cpu = runs_on_cpu(device)
     if mixed_precision == "fp16" and cpu:
         mixed_precision = "no"  # fp16 autocast is a GPU feature; bf16 works on CPUs too
     handlers = [DistributedDataParallelKwargs(find_unused_parameters=find_unused_parameters)]

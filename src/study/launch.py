@@ -1,6 +1,6 @@
 """``study train-run``: one run's training and scoring, in one process or under a DDP launcher.
 
-``accelerate launch --num_processes N -m study train-run params/X.yaml --run R`` (or ``torchrun``)
+``accelerate launch --num_processes N -m study train-run params/X.yaml RUN`` (or ``torchrun``)
 starts N processes that all call :func:`train_one_run`: the process group is set up first, the main
 process builds the encoder if needed while the others wait, then every process trains its share of
 each batch and the main process scores and writes the run's results (see :mod:`study.distributed`).
@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from study import distributed
 from study.config import load_params
+from study.engine import runs_on_cpu
 
 
 def _init_process_group(device: str) -> None:
     """Start the process group now (accelerate would at the first Engine), so barriers work early."""
     from accelerate import PartialState
 
-    PartialState(cpu=device == "cpu" or not torch.cuda.is_available())
+    PartialState(cpu=runs_on_cpu(device))
 
 
 def train_one_run(params_file: Path, run_id: str, reports_dir: Path | None = None) -> Path | None:
@@ -39,7 +38,7 @@ def train_one_run(params_file: Path, run_id: str, reports_dir: Path | None = Non
     progress = (lambda msg: print(f"{tag}{msg}", flush=True)) if distributed.is_main() else None
     if progress:
         progress(f"run {run.run_id}: {distributed.world_size()} process(es), device "
-                 f"{'cuda' if torch.cuda.is_available() and config.runtime.device != 'cpu' else 'cpu'}")
+                 f"{'cpu' if runs_on_cpu(config.runtime.device) else 'cuda'}")
     try:
         results = train_run(ctx, run, progress)
     finally:

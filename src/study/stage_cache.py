@@ -138,10 +138,16 @@ class StageCache:
                 return state, record, False
             partial = self.partial(spec.key)
             partial.mkdir(parents=True, exist_ok=True)
-            state, record = train(parent_state, partial)
-            record = {**record, "key": spec.key, "tasks": list(spec.tasks), "ingredients": spec.ingredients}
+            state, record = self._train(spec, train, parent_state, partial)
             self.store(spec.key, state, record)
         return state, record, True
+
+    @staticmethod
+    def _train(spec: StageSpec, train: Callable[[dict | None, Path], tuple[dict, dict]], parent_state: dict | None,
+               partial: Path) -> tuple[dict[str, torch.Tensor], dict]:
+        """Train the stage; its record carries the key, tasks and ingredients that identify it."""
+        state, record = train(parent_state, partial)
+        return state, {**record, "key": spec.key, "tasks": list(spec.tasks), "ingredients": spec.ingredients}
 
     def _get_or_train_together(self, spec: StageSpec, train: Callable[[dict | None, Path], tuple[dict, dict]],
                                parent_state: dict | None, poll_seconds: float = 5.0):
@@ -175,8 +181,7 @@ class StageCache:
             if distributed.is_main():
                 partial.mkdir(parents=True, exist_ok=True)
             distributed.barrier()
-            state, record = train(parent_state, partial)
-            record = {**record, "key": spec.key, "tasks": list(spec.tasks), "ingredients": spec.ingredients}
+            state, record = self._train(spec, train, parent_state, partial)
             if distributed.is_main():
                 self.store(spec.key, state, record)
             distributed.barrier()
