@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -56,3 +57,54 @@ def test_default_family_compares_joint_srl_with_both_other_schedules_over_its_ta
     assert ("joint+srl:mnli+squad_v1", "seq:mnli>squad_v1", "joint+srl vs sequential") in family
     assert ("joint+srl:mnli+squad_v1", "joint:mnli+squad_v1", "joint+srl vs joint") in family
     assert not [p for p in family if p[0] == "joint+srl:mnli" and p[1] != "none"]  # no schedule over {mnli} alone
+
+
+def _study_with_predictions(tmp_path, data_root):
+    """Two runs scored on the real German and French test files: one perfect, one missing arguments."""
+    from dataclasses import replace
+
+    from study.srl.conllu import read_srl_file, write_srl_file
+    from study.srl.data import srl_path
+
+    for lang in ("de", "fr"):
+        gold = read_srl_file(srl_path(data_root, lang, "test"))
+        perfect = tmp_path / "runs" / "perfect" / "predictions"
+        write_srl_file(gold, perfect / f"{lang}-test.conllu")
+        # the worse run loses the arguments of every predicate in its first 20 sentences
+        worse = [[replace(p, arguments=()) if i < 20 else p for p in s.predicates]
+                 for i, s in enumerate(gold.sentences)]
+        write_srl_file(gold, tmp_path / "runs" / "worse" / "predictions" / f"{lang}-test.conllu", worse)
+    return tmp_path
+
+
+def test_prediction_counts_are_recomputed_from_files_the_same_with_any_number_of_workers(tmp_path, data_root):
+    from study.analysis import prediction_counts
+    from study.srl.data import load_split, srl_path
+
+    study = _study_with_predictions(tmp_path, data_root)
+    wanted = {("de", "test"): ["perfect", "worse"], ("fr", "test"): ["perfect", "worse"]}
+    one = prediction_counts(study, data_root, wanted, "verbal_and_copula", workers=1)
+    two = prediction_counts(study, data_root, wanted, "verbal_and_copula", workers=2)
+    assert one.keys() == two.keys() and len(one) == 4
+    for key in one:
+        assert np.array_equal(one[key], two[key])
+    for lang in ("de", "fr"):
+        gold = load_split(srl_path(data_root, lang, "test"), lang, "test", "verbal_and_copula")
+        perfect, worse = one[("perfect", lang, "test")], one[("worse", lang, "test")]
+        assert perfect.shape == (len(gold.sentence_ids), 3)
+        assert np.array_equal(perfect[:, 0], perfect[:, 2]) and np.array_equal(perfect[:, 1], perfect[:, 2])
+        # exactly the in-scope gold arguments of the emptied sentences are lost, nothing else
+        emptied = [k for k, i in enumerate(gold.sentence_ids) if i < 20]
+        lost = sum(1 for k in emptied for p in gold.predicates[k] for a in p.arguments if not a.malformed)
+        assert perfect[:, 0].sum() - worse[:, 0].sum() == lost > 0
+        assert np.array_equal(worse[:, 2], perfect[:, 2])
+
+
+def test_a_missing_prediction_file_is_named_even_from_a_worker(tmp_path, data_root):
+    from study.analysis import prediction_counts
+
+    study = _study_with_predictions(tmp_path, data_root)
+    (study / "runs" / "worse" / "predictions" / "fr-test.conllu").unlink()
+    wanted = {("de", "test"): ["perfect", "worse"], ("fr", "test"): ["perfect", "worse"]}
+    with pytest.raises(StudyError, match=r"worse/predictions/fr-test.conllu: prediction file missing"):
+        prediction_counts(study, data_root, wanted, "verbal_and_copula", workers=2)

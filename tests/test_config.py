@@ -50,6 +50,17 @@ def test_params_hash_is_stable_and_sensitive():
     assert validate_params(explicit).params_hash() == a.params_hash()
 
 
+def test_analysis_settings_do_not_change_what_runs_are_made_with():
+    """A finished study can be re-analysed with other test settings without retraining every run."""
+    base = validate_params(smoke_dict())
+    other = smoke_dict()
+    other["analysis"] = {"alpha": 0.01, "aso_iterations": 50}
+    other["description"] = "same runs, stricter tests"
+    changed = validate_params(other)
+    assert changed.params_hash() == base.params_hash()
+    assert changed.full_hash() != base.full_hash()  # a saved copy of the params still tells them apart
+
+
 def error_for(change: dict) -> str:
     data = smoke_dict()
 

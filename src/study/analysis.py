@@ -7,6 +7,9 @@ to compare runs whose code version, data checksums or encoder differ unless told
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -98,27 +101,45 @@ class Comparison:
     family: list[tuple[str, str, str]]
 
 
-def _prediction_counts(study_dir: Path, data_root: Path, run: str, language: str, split: str, scope: str,
-                       cache: dict, max_sentences: int | None = None) -> np.ndarray:
-    """Per-sentence (tp, pred, gold) of one run on one file, recomputed from its prediction file."""
-    key = (run, language, split)
-    if key in cache:
-        return cache[key]
-    gold_key = ("gold", language, split)  # the gold file is the same for every run: read it once
-    if gold_key not in cache:
-        cache[gold_key] = load_split(srl_path(data_root, language, split), language, split, scope, max_sentences)
-    gold = cache[gold_key]
-    pred_path = Path(study_dir) / "runs" / run / "predictions" / f"{language}-{split}{Path(gold.file.path).suffix}"
-    if not pred_path.is_file():
-        raise StudyError(f"{pred_path}: prediction file missing; the run is incomplete (re-run it)")
-    predicted_file = read_srl_file(pred_path)
-    predicted = []
-    for i in gold.sentence_ids:
-        sentence = predicted_file.sentences[i]
-        predicted.append([p for p in sentence.predicates if in_scope(p, sentence, scope)])
-    counts = score(gold.predicates, predicted, "head").per_sentence
-    cache[key] = counts
-    return counts
+def _counts_for_file(study_dir: Path, data_root: Path, language: str, split: str, scope: str,
+                     max_sentences: int | None, runs: list[str]) -> dict[str, np.ndarray]:
+    """Per-sentence (tp, pred, gold) of each run on one file; the gold file is read once for all runs."""
+    gold = load_split(srl_path(data_root, language, split), language, split, scope, max_sentences)
+    out = {}
+    for run in runs:
+        pred_path = Path(study_dir) / "runs" / run / "predictions" / f"{language}-{split}{Path(gold.file.path).suffix}"
+        if not pred_path.is_file():
+            raise StudyError(f"{pred_path}: prediction file missing; the run is incomplete (re-run it)")
+        predicted_file = read_srl_file(pred_path)
+        predicted = []
+        for i in gold.sentence_ids:
+            sentence = predicted_file.sentences[i]
+            predicted.append([p for p in sentence.predicates if in_scope(p, sentence, scope)])
+        out[run] = score(gold.predicates, predicted, "head").per_sentence
+    return out
+
+
+def prediction_counts(study_dir: Path, data_root: Path, runs_per_file: dict[tuple[str, str], list[str]],
+                      scope: str, max_sentences: int | None = None, workers: int | None = None
+                      ) -> dict[tuple[str, str, str], np.ndarray]:
+    """{(run, language, split): per-sentence counts}, recomputed from the runs' prediction files.
+
+    Parsing the prediction files is most of the analysis' time (about 300 files for the default
+    grid), so files are spread over ``workers`` processes (default: every usable CPU). The counts
+    do not depend on how they were spread.
+    """
+    workers = max(1, min(workers or len(os.sched_getaffinity(0)), len(runs_per_file)))
+    jobs = [(study_dir, data_root, language, split, scope, max_sentences, runs)
+            for (language, split), runs in sorted(runs_per_file.items())]
+    if workers == 1:
+        results = [_counts_for_file(*job) for job in jobs]
+    else:
+        # forkserver: a clean worker even when called from a notebook kernel that holds threads
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+            results = list(pool.map(_counts_for_file, *zip(*jobs, strict=True)))
+    return {(run, language, split): counts
+            for (language, split), by_run in zip(sorted(runs_per_file), results, strict=True)
+            for run, counts in by_run.items()}
 
 
 def compare_schedules(
@@ -138,7 +159,12 @@ def compare_schedules(
     a_cfg = config.analysis
     n_tests = max(1, len(family) * len(files))
     confidence = 1 - a_cfg.alpha / n_tests  # Bonferroni for ASO, passed explicitly
-    cache: dict = {}
+    in_family = {s for pair in family for s in pair[:2]}
+    runs_per_file: dict[tuple[str, str], list[str]] = {}
+    for row in targets[targets.schedule.isin(in_family)].itertuples():
+        runs_per_file.setdefault((row.language, row.split), []).append(row.run)
+    counts = prediction_counts(study_dir, data_root, {k: sorted(set(v)) for k, v in runs_per_file.items()},
+                               config.srl.predicate_scope, config.srl.max_eval_sentences, a_cfg.workers)
     rows = []
     for a, b, why in family:
         for language, split in files:
@@ -154,12 +180,8 @@ def compare_schedules(
                                  a_cfg.alpha)
             run_a = fa.set_index("seed").loc[seeds, "run"].tolist()
             run_b = fb.set_index("seed").loc[seeds, "run"].tolist()
-            ca = np.concatenate([_prediction_counts(study_dir, data_root, r, language, split,
-                                                    config.srl.predicate_scope, cache,
-                                                    config.srl.max_eval_sentences) for r in run_a])
-            cb = np.concatenate([_prediction_counts(study_dir, data_root, r, language, split,
-                                                    config.srl.predicate_scope, cache,
-                                                    config.srl.max_eval_sentences) for r in run_b])
+            ca = np.concatenate([counts[(r, language, split)] for r in run_a])
+            cb = np.concatenate([counts[(r, language, split)] for r in run_b])
             sent = sentence_test(ca, cb, a_cfg.bootstrap_samples, a_cfg.permutation_samples, base_seed, a_cfg.alpha)
             d = va - vb
             sd = float(np.std(d, ddof=1)) if len(d) > 1 else float("nan")

@@ -174,8 +174,10 @@ class AnalysisConfig(Strict):
     aso_threshold: Annotated[Float, Field(gt=0, le=0.5)] = 0.2
     bootstrap_samples: PositiveInt = 1000
     permutation_samples: PositiveInt = 1000
-    #: deepsig's bootstrap iterations per ASO test (~4 ms each here); 3 seeds make ASO coarse anyway.
-    aso_iterations: PositiveInt = 200
+    #: ASO's bootstrap iterations per test: deepsig's default (~25 us each with study.aso).
+    aso_iterations: PositiveInt = 1000
+    #: processes that read the prediction files (default: every usable CPU); results do not depend on it
+    workers: PositiveInt | None = None
     #: "default" (joint vs sequential, each vs none, each vs best single) or [[A, B], ...] schedule pairs
     comparisons: list[Annotated[list[str], Field(min_length=2, max_length=2)]] | Literal["default"] = "default"
 
@@ -251,8 +253,20 @@ class StudyConfig(Strict):
         return [parse_schedule(s) for s in self.schedules]
 
     def params_hash(self) -> str:
-        """Hash of the resolved configuration (defaults filled in): what a result was made with."""
+        """Hash of what the runs compute: the resolved configuration (defaults filled in).
+
+        ``analysis`` and ``description`` are left out: they change how finished runs are compared and
+        described, never what a run computes, so a new alpha re-runs the analysis, not 18 trainings.
+        """
+        return stable_hash(self.model_dump(mode="json", exclude=set(NOT_IN_RUN_HASH)))
+
+    def full_hash(self) -> str:
+        """Hash of every setting, ``analysis`` included (names a saved copy of these params)."""
         return stable_hash(self.model_dump(mode="json"))
+
+
+#: Top-level sections that do not change what a run computes (see StudyConfig.params_hash).
+NOT_IN_RUN_HASH = ("analysis", "description")
 
 
 @dataclass(frozen=True)

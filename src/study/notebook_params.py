@@ -36,7 +36,7 @@ def params_from_notebook(params_file: str | Path, namespace: Mapping) -> Path:
     if not injected:
         return Path(params_file)
     config = validate_params(injected, source="parameters injected with papermill -f")
-    path = cache_root() / "params" / f"{config.study_name}-{config.params_hash()[:12]}.yaml"
+    path = cache_root() / "params" / f"{config.study_name}-{config.full_hash()[:12]}.yaml"
     if not path.exists():
         write_text(path, yaml.safe_dump(injected, sort_keys=False))
     return path
