@@ -35,6 +35,8 @@ def test_default_grid_is_the_designed_one():
     assert {r.schedule.text for r in runs} == {
         "none", "single:mnli", "single:squad_v1", "seq:mnli>squad_v1", "seq:squad_v1>mnli", "joint:mnli+squad_v1"}
     assert len({r.run_id for r in runs}) == len(runs)
+    # seed-major: a grid stopped after its first 6 runs holds every schedule once
+    assert {r.seed for r in runs[:6]} == {1} and len({r.schedule.text for r in runs[:6]}) == 6
 
 
 def test_params_hash_is_stable_and_sensitive():

@@ -282,8 +282,12 @@ class RunSpec:
 
 
 def expand_runs(config: StudyConfig) -> list[RunSpec]:
-    """The grid the study executes: every schedule x every seed, in params order."""
-    return [RunSpec(s, seed) for s in config.parsed_schedules() for seed in config.seeds]
+    """The grid the study executes: every schedule x every seed, seed-major (params order within).
+
+    Seed-major so that a grid stopped part-way (hours on a laptop) holds every schedule at its first
+    seeds, which the analysis can already compare, rather than all seeds of the first schedules.
+    """
+    return [RunSpec(s, seed) for seed in config.seeds for s in config.parsed_schedules()]
 
 
 # --------------------------------------------------------------------------- loading
