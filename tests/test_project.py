@@ -47,3 +47,11 @@ def test_ruff_is_clean():
     ruff = shutil.which("ruff") or str(REPO / ".venv" / "bin" / "ruff")
     out = subprocess.run([ruff, "check", "src", "tests"], cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("nb", sorted((REPO / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebook_cells_have_ids(nb):
+    """nbformat 4.5 requires cell ids (missing ones warn now and will be an error in future nbformat)."""
+    cells = json.loads(nb.read_text())["cells"]
+    ids = [cell.get("id") for cell in cells]
+    assert all(ids) and len(set(ids)) == len(ids), nb.name

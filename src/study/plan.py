@@ -78,12 +78,12 @@ def plan_study(params_file: Path, throughput_file: Path | None = None) -> Plan:
 
 
 def _budget_examples(budget, batch_size: int, train_size: int | None) -> int | None:
-    """Examples a budget consumes: steps x batch, examples, or epochs x train size (None: size unknown)."""
-    if budget.unit == "steps":
-        return int(budget.per_task) * batch_size
-    if budget.unit == "examples":
-        return int(budget.per_task)
-    return None if train_size is None else int(budget.per_task * train_size)
+    """Examples a budget consumes: the engine's optimizer steps x batch (None: epochs of an unknown size)."""
+    from study.engine import budget_steps
+
+    if budget.unit == "epochs" and train_size is None:
+        return None
+    return budget_steps(budget, train_size or 0, batch_size) * batch_size
 
 
 def stage_sequences(ctx: StudyContext, tasks: tuple[str, ...]) -> int | None:
