@@ -29,3 +29,29 @@ def test_atomic_writes_get_normal_permissions(tmp_path):
     finally:
         os.umask(mask)
     assert (tmp_path / "results.csv").stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0o600
+
+
+def test_time_left_is_the_mean_run_time_times_runs_left():
+    from study.progress import time_left
+
+    assert time_left([], 5) == ""  # nothing measured yet: no guess
+    assert time_left([600.0, 1200.0], 0) == ""
+    assert time_left([600.0, 1200.0], 4).startswith("about 1 h 00 min left")  # 900 s x 4
+    assert time_left([600.0, 1200.0], 4, jobs=2).startswith("about 30 min left")
+    assert time_left([10.0], 1).startswith("about 1 min left")  # never "0 min" while runs remain
+
+
+def test_timings_accumulate_over_invocations_of_a_resumed_grid():
+    from study.progress import merge_timings
+
+    first = merge_timings(None, {"runs": {"a": {"seconds": 100.0, "ok": True}, "b": {"seconds": 50.0, "ok": False}},
+                                 "total": {"seconds": 160.0}})
+    assert first["runs_seconds"] == 150.0 and len(first["invocations"]) == 1
+    # the second invocation skips a (complete) and re-runs b, which now succeeds, then c
+    second = merge_timings(first, {"runs": {"b": {"seconds": 70.0, "ok": True}, "c": {"seconds": 30.0, "ok": True}},
+                                   "total": {"seconds": 110.0}})
+    assert set(second["runs"]) == {"a", "b", "c"} and second["runs"]["b"] == {"seconds": 70.0, "ok": True}
+    assert second["runs_seconds"] == 200.0
+    assert [i["runs_executed"] for i in second["invocations"]] == [["a", "b"], ["b", "c"]]
+    assert [i["total"]["seconds"] for i in second["invocations"]] == [160.0, 110.0]
+    assert second["total"] == {"seconds": 110.0}  # top-level phases stay this invocation's

@@ -29,6 +29,7 @@ from study.errors import StudyError
 from study.executors import ExecutorSpec, make_submitit_executor, run_with_submitit
 from study.notebooks import execute_notebook, render_html
 from study.pipeline import StudyContext, done_with_other_params, open_study, run_is_done
+from study.progress import merge_timings, time_left
 
 
 @dataclass
@@ -161,8 +162,9 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
             done += 1
             timings["runs"][outcome.run_id] = {"seconds": round(outcome.seconds, 1), "ok": outcome.ok}
             state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
+            left = time_left([t["seconds"] for t in timings["runs"].values()], len(runs) - done, jobs)
             log(f"[{done}/{len(runs)} done, {time.perf_counter() - t0:.0f} s elapsed] {outcome.run_id} "
-                f"({outcome.seconds:.0f} s): {state}")
+                f"({outcome.seconds:.0f} s): {state}" + (f"; {left}" if left else ""))
 
         if executor.kind != "local":
             def finished(args: tuple, outcome) -> None:
@@ -198,7 +200,12 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
             log(f"analysis failed: {exc}")
         timings["04_analysis"] = _phase_timing(t_analysis)
         timings["total"] = _phase_timing(t0)
-        write_text(study_dir / "timings.json", json.dumps(timings, indent=2) + "\n")
+        timings_file = study_dir / "timings.json"
+        try:
+            previous = json.loads(timings_file.read_text()) if timings_file.is_file() else None
+        except json.JSONDecodeError:
+            previous = None  # an unreadable file from an older version: start the record again
+        write_text(timings_file, json.dumps(merge_timings(previous, timings), indent=2) + "\n")
         index = write_index(ctx, outcomes, analysis_ok)
         log(f"done in {time.perf_counter() - t0:.0f} s: {len(runs) - len(failed)}/{len(runs)} runs complete")
         if failed:

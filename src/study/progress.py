@@ -1,0 +1,42 @@
+"""What a long grid tells its user while it runs and keeps after it stops.
+
+The default grid takes hours on a laptop and is usually finished over several invocations (the
+runner skips complete runs). Two small pieces make that bearable and measurable: an estimate of
+the time left after each run, and a timings file that accumulates over invocations instead of
+keeping only the last one, so the study's end-to-end compute time can be read off at the end.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+def time_left(seconds_per_run: list[float], runs_left: int, jobs: int = 1) -> str:
+    """"about 1 h 05 min left" at the mean time of the runs executed so far ("" before the first).
+
+    Runs differ (a ``none`` run trains no intermediate stage), so this is a rough guide; it says so.
+    """
+    if not seconds_per_run or runs_left <= 0:
+        return ""
+    seconds = sum(seconds_per_run) / len(seconds_per_run) * runs_left / max(1, jobs)
+    minutes = round(seconds / 60)
+    shown = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{max(1, minutes)} min"
+    return f"about {shown} left at the mean run time so far"
+
+
+def merge_timings(previous: dict | None, current: dict) -> dict:
+    """This invocation's timings on top of earlier ones: runs from every invocation, each invocation listed.
+
+    ``current`` holds ``runs`` (run id -> seconds, ok) and phase entries (``01_data``, ``04_analysis``,
+    ``total``) of this invocation. A run executed again replaces its earlier entry. ``runs_seconds``
+    is the sum over the latest entry of every run: with ``--jobs 1`` the grid's training time whatever
+    how many invocations it took.
+    """
+    previous = previous or {}
+    runs = {**previous.get("runs", {}), **current.get("runs", {})}
+    invocations = list(previous.get("invocations", []))
+    invocations.append({"finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "runs_executed": sorted(current.get("runs", {})),
+                        **{k: v for k, v in current.items() if k != "runs"}})
+    return {**{k: v for k, v in current.items() if k != "runs"}, "runs": runs,
+            "runs_seconds": round(sum(r["seconds"] for r in runs.values()), 1), "invocations": invocations}
