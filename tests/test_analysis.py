@@ -78,7 +78,7 @@ def _study_with_predictions(tmp_path, data_root):
 
 
 def test_prediction_counts_are_recomputed_from_files_the_same_with_any_number_of_workers(tmp_path, data_root):
-    from study.analysis import prediction_counts
+    from study.prediction_counts import prediction_counts
     from study.srl.data import load_split, srl_path
 
     study = _study_with_predictions(tmp_path, data_root)
@@ -101,10 +101,27 @@ def test_prediction_counts_are_recomputed_from_files_the_same_with_any_number_of
 
 
 def test_a_missing_prediction_file_is_named_even_from_a_worker(tmp_path, data_root):
-    from study.analysis import prediction_counts
+    from study.prediction_counts import prediction_counts
 
     study = _study_with_predictions(tmp_path, data_root)
     (study / "runs" / "worse" / "predictions" / "fr-test.conllu").unlink()
     wanted = {("de", "test"): ["perfect", "worse"], ("fr", "test"): ["perfect", "worse"]}
     with pytest.raises(StudyError, match=r"worse/predictions/fr-test.conllu: prediction file missing"):
         prediction_counts(study, data_root, wanted, "verbal_and_copula", workers=2)
+
+
+def test_parallel_counts_work_from_a_script_without_a_main_guard(tmp_path, data_root):
+    """multiprocessing children re-import the caller's script; the fresh worker interpreters must not."""
+    import subprocess
+    import sys
+
+    study = _study_with_predictions(tmp_path, data_root)
+    script = tmp_path / "quick_look.py"
+    script.write_text(
+        "from study.prediction_counts import prediction_counts\n"
+        f"counts = prediction_counts({str(study)!r}, {str(data_root)!r}, "
+        "{('de', 'test'): ['perfect'], ('fr', 'test'): ['worse']}, 'verbal_and_copula', workers=2)\n"
+        "print(sorted(counts))\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[('perfect', 'de', 'test'), ('worse', 'fr', 'test')]"

@@ -7,9 +7,6 @@ to compare runs whose code version, data checksums or encoder differ unless told
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,10 +16,7 @@ import pandas as pd
 from study.config import StudyConfig
 from study.errors import StudyError
 from study.hashing import stable_hash
-from study.srl.conllu import read_srl_file
-from study.srl.data import load_split, srl_path
-from study.srl.metrics import score
-from study.srl.scope import in_scope
+from study.prediction_counts import prediction_counts
 from study.stats import holm, replicability_count, seed_test, seeds_needed, sentence_test, wilcoxon_across
 
 PROVENANCE_COLUMNS = ("code_version", "params_hash", "data_sha256sums", "encoder_sha256")
@@ -99,47 +93,6 @@ class Comparison:
     across_languages: pd.DataFrame
     provenance: pd.DataFrame
     family: list[tuple[str, str, str]]
-
-
-def _counts_for_file(study_dir: Path, data_root: Path, language: str, split: str, scope: str,
-                     max_sentences: int | None, runs: list[str]) -> dict[str, np.ndarray]:
-    """Per-sentence (tp, pred, gold) of each run on one file; the gold file is read once for all runs."""
-    gold = load_split(srl_path(data_root, language, split), language, split, scope, max_sentences)
-    out = {}
-    for run in runs:
-        pred_path = Path(study_dir) / "runs" / run / "predictions" / f"{language}-{split}{Path(gold.file.path).suffix}"
-        if not pred_path.is_file():
-            raise StudyError(f"{pred_path}: prediction file missing; the run is incomplete (re-run it)")
-        predicted_file = read_srl_file(pred_path)
-        predicted = []
-        for i in gold.sentence_ids:
-            sentence = predicted_file.sentences[i]
-            predicted.append([p for p in sentence.predicates if in_scope(p, sentence, scope)])
-        out[run] = score(gold.predicates, predicted, "head").per_sentence
-    return out
-
-
-def prediction_counts(study_dir: Path, data_root: Path, runs_per_file: dict[tuple[str, str], list[str]],
-                      scope: str, max_sentences: int | None = None, workers: int | None = None
-                      ) -> dict[tuple[str, str, str], np.ndarray]:
-    """{(run, language, split): per-sentence counts}, recomputed from the runs' prediction files.
-
-    Parsing the prediction files is most of the analysis' time (about 300 files for the default
-    grid), so files are spread over ``workers`` processes (default: every usable CPU). The counts
-    do not depend on how they were spread.
-    """
-    workers = max(1, min(workers or len(os.sched_getaffinity(0)), len(runs_per_file)))
-    jobs = [(study_dir, data_root, language, split, scope, max_sentences, runs)
-            for (language, split), runs in sorted(runs_per_file.items())]
-    if workers == 1:
-        results = [_counts_for_file(*job) for job in jobs]
-    else:
-        # forkserver: a clean worker even when called from a notebook kernel that holds threads
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            results = list(pool.map(_counts_for_file, *zip(*jobs, strict=True)))
-    return {(run, language, split): counts
-            for (language, split), by_run in zip(sorted(runs_per_file), results, strict=True)
-            for run, counts in by_run.items()}
 
 
 def compare_schedules(
