@@ -113,10 +113,10 @@ def compare_schedules(
     n_tests = max(1, len(family) * len(files))
     confidence = 1 - a_cfg.alpha / n_tests  # Bonferroni for ASO, passed explicitly
     in_family = {s for pair in family for s in pair[:2]}
-    runs_per_file: dict[tuple[str, str], list[str]] = {}
+    runs_per_file: dict[tuple[str, str], set[str]] = {}
     for row in targets[targets.schedule.isin(in_family)].itertuples():
-        runs_per_file.setdefault((row.language, row.split), []).append(row.run)
-    counts = prediction_counts(study_dir, data_root, {k: sorted(set(v)) for k, v in runs_per_file.items()},
+        runs_per_file.setdefault((row.language, row.split), set()).add(row.run)
+    counts = prediction_counts(study_dir, data_root, {k: sorted(v) for k, v in runs_per_file.items()},
                                config.srl.predicate_scope, config.srl.max_eval_sentences, a_cfg.workers)
     rows = []
     for a, b, why in family:

@@ -65,12 +65,13 @@ def prediction_counts(study_dir: Path, data_root: Path, runs_per_file: dict[tupl
     if workers == 1:
         return _run_jobs({**base, "jobs": jobs})
     # the biggest files first, each to the least loaded worker (sizes: runs x bytes of the gold file)
+    size = {(lang, split): len(runs) * srl_path(data_root, lang, split).stat().st_size for lang, split, runs in jobs}
     load = [0] * workers
     shares: list[list[Job]] = [[] for _ in range(workers)]
-    for job in sorted(jobs, key=lambda j: -len(j[2]) * srl_path(data_root, j[0], j[1]).stat().st_size):
+    for job in sorted(jobs, key=lambda j: -size[j[:2]]):
         k = load.index(min(load))
         shares[k].append(job)
-        load[k] += len(job[2]) * srl_path(data_root, job[0], job[1]).stat().st_size
+        load[k] += size[job[:2]]
     with tempfile.TemporaryDirectory(prefix="study-counts-") as tmp:
         procs = []
         for k, share in enumerate(shares):

@@ -33,10 +33,10 @@ def merge_timings(previous: dict | None, current: dict) -> dict:
     how many invocations it took.
     """
     previous = previous or {}
+    phases = {k: v for k, v in current.items() if k != "runs"}
     runs = {**previous.get("runs", {}), **current.get("runs", {})}
     invocations = list(previous.get("invocations", []))
     invocations.append({"finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                        "runs_executed": sorted(current.get("runs", {})),
-                        **{k: v for k, v in current.items() if k != "runs"}})
-    return {**{k: v for k, v in current.items() if k != "runs"}, "runs": runs,
-            "runs_seconds": round(sum(r["seconds"] for r in runs.values()), 1), "invocations": invocations}
+                        "runs_executed": sorted(current.get("runs", {})), **phases})
+    return {**phases, "runs": runs, "runs_seconds": round(sum(r["seconds"] for r in runs.values()), 1),
+            "invocations": invocations}
