@@ -4,21 +4,30 @@ Nothing in the study writes into the bundle. ``verify_bundle`` is run before any
 missing or altered file is reported up front (naming the file) rather than as a confusing parse
 error hours later; the checksum list's own sha256 is the bundle fingerprint that every result's
 provenance carries.
+
+Every notebook kernel opens the study, so the bundle is verified dozens of times per grid; hashing
+and counting 106 MB each time cost ~2 s per kernel. A file's verdict is therefore remembered in the
+cache, keyed by its stat (size, mtime, ctime, inode): a file whose stat changed in any way is hashed
+again, as git's index does. Files modified within the last few seconds are never remembered (a
+write in the same timestamp tick would leave the stat unchanged).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from study.atomic import write_text
 from study.errors import DataError
-from study.hashing import sha256_file
-from study.paths import DATA_ENV, default_data_root
+from study.hashing import file_stat_key, is_racy, sha256_file, stable_hash
+from study.paths import DATA_ENV, cache_root, default_data_root
 
 CHECKSUMS = "SHA256SUMS"
+MEMO_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -151,23 +160,65 @@ def count_examples(path: Path) -> tuple[int | None, str]:
     return None, ""
 
 
-def verify_bundle(root: Path | None = None) -> BundleReport:
-    """Check every file listed in ``SHA256SUMS`` exists and is unaltered; inventory them."""
+def verify_bundle(root: Path | None = None, memo: bool = True) -> BundleReport:
+    """Check every file listed in ``SHA256SUMS`` exists and is unaltered; inventory them.
+
+    With ``memo`` a file whose stat is unchanged since it last verified is not hashed again
+    (module docstring); ``memo=False`` hashes everything.
+    """
     root = resolve_data_root(root)
     listed = read_checksums(root)
     report = BundleReport(root=root, fingerprint=sha256_file(root / CHECKSUMS))
+    memo_path = _memo_path(root, report.fingerprint) if memo else None
+    known = _read_memo(memo_path)
+    remembered: dict[str, dict] = {}
     for rel, digest in sorted(listed.items()):
         path = root / rel
         if not path.is_file():
             report.missing.append(rel)
             continue
+        stat = file_stat_key(path)
+        entry = known.get(rel)
+        if isinstance(entry, dict) and entry.get("stat") == stat and entry.get("sha256") == digest:
+            try:
+                report.files.append(BundleFile(**entry["file"]))
+                remembered[rel] = entry
+                continue
+            except (TypeError, KeyError):
+                pass  # a damaged memo entry: verify the file again
         if sha256_file(path) != digest:
             report.altered.append(rel)
             continue
-        report.files.append(describe_file(root, rel))
+        described = describe_file(root, rel)
+        report.files.append(described)
+        if not is_racy(path):
+            remembered[rel] = {"stat": stat, "sha256": digest, "file": asdict(described)}
     present = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
     report.unlisted = sorted(present - set(listed) - {CHECKSUMS})
+    if memo_path is not None and remembered != known:
+        _write_memo(memo_path, root, remembered)
     return report
+
+
+def _memo_path(root: Path, fingerprint: str) -> Path:
+    return cache_root() / "bundle-verified" / f"{stable_hash([str(root), fingerprint])}.json"
+
+
+def _read_memo(path: Path | None) -> dict[str, dict]:
+    """The remembered verdicts, or none if the memo is absent, unreadable or of another format."""
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return dict(data["files"]) if data.get("format") == MEMO_FORMAT else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _write_memo(path: Path, root: Path, files: dict[str, dict]) -> None:
+    """Remember verdicts; a cache that cannot be written only costs the next process a re-hash."""
+    with contextlib.suppress(OSError):
+        write_text(path, json.dumps({"format": MEMO_FORMAT, "root": str(root), "files": files}) + "\n")
 
 
 def require_valid_bundle(root: Path | None = None) -> BundleReport:

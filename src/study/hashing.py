@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 _CHUNK = 1 << 20
+#: a file modified this recently is hashed every time (a rewrite in the same timestamp tick keeps its stat)
+RACY_SECONDS = 5.0
 
 
 def sha256_file(path: Path) -> str:
@@ -27,3 +31,39 @@ def canonical_json(obj: Any) -> str:
 def stable_hash(obj: Any, length: int = 16) -> str:
     """Short sha256 of the canonical JSON of ``obj`` (for cache keys and params hashes)."""
     return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()[:length]
+
+
+def file_stat_key(path: Path) -> list[int]:
+    """What changes whenever a file's content may have: size, mtime, ctime (not settable), inode."""
+    st = Path(path).stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def is_racy(path: Path) -> bool:
+    """True if ``path`` changed so recently that an unchanged stat would not prove unchanged content."""
+    return time.time() - Path(path).stat().st_mtime <= RACY_SECONDS
+
+
+def sha256_file_remembered(path: Path) -> str:
+    """``sha256_file``, remembered in the cache while the file's stat is unchanged (as git's index does).
+
+    For the large files every process checks (encoder weights, stage weights): hashing them in each
+    of a grid's notebook kernels cost seconds per kernel. Any change of size, mtime, ctime or inode
+    hashes again; files changed in the last few seconds are never remembered.
+    """
+    from study.paths import cache_root
+
+    path = Path(path).resolve()
+    memo = cache_root() / "sha256-memo" / f"{stable_hash(str(path))}.json"
+    stat = file_stat_key(path)
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        entry = json.loads(memo.read_text(encoding="utf-8"))
+        if entry["path"] == str(path) and entry["stat"] == stat and isinstance(entry["sha256"], str):
+            return entry["sha256"]
+    digest = sha256_file(path)
+    if not is_racy(path):
+        from study.atomic import write_text
+
+        with contextlib.suppress(OSError):
+            write_text(memo, json.dumps({"path": str(path), "stat": stat, "sha256": digest}) + "\n")
+    return digest

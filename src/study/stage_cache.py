@@ -24,7 +24,7 @@ import torch
 from study import distributed
 from study.atomic import atomic_dir
 from study.config import StudyConfig
-from study.hashing import sha256_file, stable_hash
+from study.hashing import sha256_file, sha256_file_remembered, stable_hash
 from study.paths import cache_root
 from study.schedules import Schedule
 
@@ -103,7 +103,7 @@ class StageCache:
         try:
             record = json.loads(done.read_text(encoding="utf-8"))
             weights = self.path(key) / WEIGHTS
-            return weights.is_file() and sha256_file(weights) == record["weights_sha256"]
+            return weights.is_file() and sha256_file_remembered(weights) == record["weights_sha256"]
         except (OSError, json.JSONDecodeError, KeyError):
             return False
 

@@ -22,7 +22,7 @@ import numpy as np
 from study.atomic import atomic_dir
 from study.encoder.e5bin import E5File, read_e5_file
 from study.errors import EncoderError
-from study.hashing import sha256_file
+from study.hashing import sha256_file, sha256_file_remembered
 from study.paths import cache_root
 
 #: Bump when the converter's output changes; part of the skip-rebuild key.
@@ -197,7 +197,7 @@ def _existing_build(out_dir: Path, source_key: dict) -> str | None:
         return None
     for name, digest in manifest.get("files", {}).items():
         path = out_dir / name
-        if not path.is_file() or sha256_file(path) != digest:
+        if not path.is_file() or sha256_file_remembered(path) != digest:
             return None
     return manifest["files"].get(WEIGHTS_FILE)
 
@@ -217,8 +217,8 @@ def build_encoder(
     out_dir = Path(out_dir or default_output_dir())
     source_key = {
         "converter_version": CONVERTER_VERSION,
-        "weights_sha256": sha256_file(weights) if weights.is_file() else None,
-        "tokenizer_sha256": sha256_file(tokenizer) if tokenizer.is_file() else None,
+        "weights_sha256": sha256_file_remembered(weights) if weights.is_file() else None,
+        "tokenizer_sha256": sha256_file_remembered(tokenizer) if tokenizer.is_file() else None,
     }
     if not force:
         existing = _existing_build(out_dir, source_key)
