@@ -68,3 +68,21 @@ def test_a_grid_shaped_study_is_built_from_one_finished_run(tmp_path):
         assert row["run"] == run_dir.name
         values.append(row["value"])
     assert len(set(values)) == 18 and abs(sum(values) / 18 - 0.5) < 0.01  # jittered around the real score
+
+
+def test_kept_phases_are_reported_with_the_code_and_time_that_measured_them(tmp_path):
+    import json
+
+    from study.bench.suite import _run_phase, format_markdown
+
+    made = {"code": "abc1234", "at": "2026-11-26 10:00 UTC"}
+    (tmp_path / "smoke_study.json").write_text(json.dumps({"seconds": 200.0, "measured_with": made}))
+    (tmp_path / "gemm.json").write_text(json.dumps({"gemm_flops": 1.0}))  # from before origins were recorded
+    kept = {name: _run_phase(name, tmp_path, ["unused"], log=lambda _: None, reuse=True)
+            for name in ("smoke_study", "gemm")}
+    assert kept["smoke_study"]["reused_from"].endswith("smoke_study.json")
+    report = {"machine": {"date": "d", "processor": "p", "cpus_usable": 2, "torch_threads": 2, "platform": "l",
+                          "python": "3.11"}, "code": {"describe": "new"}, "options": {"steps": 100},
+              "table": [], "phases": kept}
+    text = format_markdown(report)
+    assert "smoke_study (abc1234, 2026-11-26 10:00 UTC)" in text and ", gemm." in text

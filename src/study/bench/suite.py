@@ -53,6 +53,12 @@ def _run_phase(name: str, out_dir: Path, args: list[str], env: dict | None = Non
         raise StudyError(f"benchmark phase {name} failed (exit {proc.returncode}): {' '.join(cmd)}\n"
                          f"{(proc.stdout + proc.stderr)[-3000:]}")
     result = json.loads(out.read_text())
+    # which code measured it and when: a later `--reuse` suite reports kept phases with their origin
+    from study.provenance import code_version
+
+    result["measured_with"] = {"code": code_version().get("describe", "?"),
+                               "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    write_text(out, json.dumps(result, indent=2) + "\n")
     log(f"bench: {name} done in {time.perf_counter() - t0:.0f} s")
     return result
 
@@ -219,5 +225,10 @@ def format_markdown(report: dict) -> str:
         lines.append(f"| {row['figure']} | {row['value']} | {row['target']} | {met} | {row['basis']} |")
     reused = [name for name, phase in report["phases"].items() if isinstance(phase, dict) and "reused_from" in phase]
     if reused:
-        lines += ["", f"Phases kept from an earlier, interrupted run of the suite (`--reuse`): {', '.join(reused)}."]
+        origins = []
+        for name in reused:
+            made = report["phases"][name].get("measured_with")
+            origins.append(f"{name} ({made['code']}, {made['at']})" if made else name)
+        lines += ["", "Phases kept from an earlier run of the suite (`--reuse`; code and time of their measurement "
+                  f"where recorded): {', '.join(origins)}."]
     return "\n".join(lines)
