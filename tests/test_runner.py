@@ -55,3 +55,24 @@ def test_timings_accumulate_over_invocations_of_a_resumed_grid():
     assert [i["runs_executed"] for i in second["invocations"]] == [["a", "b"], ["b", "c"]]
     assert [i["total"]["seconds"] for i in second["invocations"]] == [160.0, 110.0]
     assert second["total"] == {"seconds": 110.0}  # top-level phases stay this invocation's
+
+
+def test_max_runs_takes_the_first_runs_in_grid_order_and_leaves_the_rest():
+    from study.runner import split_todo
+
+    todo = ["none__seed1", "single-mnli__seed1", "none__seed2"]
+    assert split_todo(todo, None) == (todo, [])
+    assert split_todo(todo, 2) == (todo[:2], todo[2:])
+    assert split_todo(todo, 0) == ([], todo)
+    assert split_todo(todo, 5) == (todo, [])
+
+
+def test_negative_max_runs_is_refused_before_anything_runs(tmp_path):
+    import pytest
+
+    from study.errors import StudyError
+    from study.runner import run_study
+
+    with pytest.raises(StudyError, match="--max-runs must be 0 or more"):
+        run_study(tmp_path / "never-opened.yaml", reports_dir=tmp_path, max_runs=-1)
+    assert not any(tmp_path.iterdir())

@@ -88,6 +88,29 @@ def test_rerun_resumes_and_same_seed_gives_identical_numbers(smoke_run):
     assert (study_dir / "runs" / "none__seed1" / "predictions" / "de-test.conllu").read_bytes() == preds_before
 
 
+def test_max_runs_zero_reports_the_complete_runs_and_names_the_rest(smoke_run):
+    root, env, first = smoke_run
+    assert first.returncode == 0
+    study_dir = root / "reports" / "smoke"
+    done = study_dir / "runs" / "single-mnli__seed1" / "DONE.json"
+    kept = done.read_bytes()
+    done.unlink()  # as if this run had not been executed yet
+    try:
+        out = study("run", "params/smoke.yaml", "--max-runs", "0", env=env)
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert "--max-runs 0: 0 run(s) now, 1 left for a later invocation" in out.stdout
+        assert "1 run(s) not run yet (--max-runs)" in out.stdout
+        results = pd.read_csv(study_dir / "results.csv", keep_default_na=False)
+        assert "single-mnli__seed1" not in set(results["run"]) and results["run"].nunique() == 4
+        index = (study_dir / "index.html").read_text()
+        assert "<td>single-mnli__seed1</td><td>single:mnli</td><td>1</td><td>not run</td>" in index
+        assert (study_dir / "04_analysis.html").is_file()
+    finally:
+        done.write_bytes(kept)
+    out = study("run", "params/smoke.yaml", "--max-runs", "0", env=env)  # the complete grid's report again
+    assert out.returncode == 0 and "5 run(s) already complete: skipped" in out.stdout
+
+
 def test_a_second_writer_is_refused(smoke_run):
     root, env, _ = smoke_run
     lock = root / "reports" / "smoke" / ".lock"

@@ -91,7 +91,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     executor = executor_from_args(args)
     index, ok = run_study(Path(args.file), reports_dir=args.reports, jobs=args.jobs, executor=executor,
-                          launch=args.launch)
+                          launch=args.launch, max_runs=args.max_runs)
     print(f"report: {index}")
     return 0 if ok else 1
 
@@ -169,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", type=Path, help="reports root (default: $STUDY_REPORTS or reports/)")
     run.add_argument("--jobs", type=int, default=1,
                      help="runs executed in parallel (default 1: 2 cores suit one); with slurm, jobs in flight")
+    run.add_argument("--max-runs", type=int, metavar="N",
+                     help="execute at most N of the runs still to do (grid order), then analyse and report what "
+                          "is complete; re-run to continue (0: only refresh the analysis and the report)")
     run.add_argument("--executor", choices=["local", "slurm", "submitit-local"], default="local",
                      help="local: this machine (default); slurm: one SLURM job per run through submitit; "
                           "submitit-local: the same job path as local subprocesses (what the tests use)")

@@ -120,12 +120,17 @@ def execute_run(params_file: str, reports_dir: str, run_id: str, launch: str | N
 
 
 def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1, log=print,
-              executor: ExecutorSpec | None = None, launch: str | None = None) -> tuple[Path, bool]:
-    """Run the grid; return (index.html, whether every run succeeded).
+              executor: ExecutorSpec | None = None, launch: str | None = None,
+              max_runs: int | None = None) -> tuple[Path, bool]:
+    """Run the grid; return (index.html, whether every run attempted succeeded).
 
     ``executor`` picks where runs execute (this machine by default, or SLURM jobs through submitit);
     ``launch`` trains each run under a multi-process launcher (``accelerate launch ...``) first.
+    ``max_runs`` caps the runs this invocation executes (grid order, seed-major): a long grid can be
+    run in sittings, each ending with the analysis and report of every run complete so far.
     """
+    if max_runs is not None and max_runs < 0:
+        raise StudyError(f"--max-runs must be 0 or more, not {max_runs}")
     executor = executor or ExecutorSpec()
     ctx = open_study(params_file, reports_dir)
     study_dir = ctx.study_dir
@@ -149,7 +154,9 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
         render_html(executed)
         timings["01_data"] = _phase_timing(t0)
         runs = ctx.runs()
-        todo = [r for r in runs if not run_is_done(ctx, r)]
+        todo, deferred = split_todo([r for r in runs if not run_is_done(ctx, r)], max_runs)
+        if deferred:
+            log(f"--max-runs {max_runs}: {len(todo)} run(s) now, {len(deferred)} left for a later invocation")
         outcomes = [RunOutcome(r.run_id, True, 0.0, skipped=True) for r in runs if r not in todo]
         if outcomes:
             log(f"{len(outcomes)} run(s) already complete: skipped")
@@ -210,7 +217,16 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
         log(f"done in {time.perf_counter() - t0:.0f} s: {len(runs) - len(failed)}/{len(runs)} runs complete")
         if failed:
             log(f"{len(failed)} run(s) failed; fix the cause and re-run the same command to resume")
+        if deferred:
+            log(f"{len(deferred)} run(s) not run yet (--max-runs): re-run the command to continue the grid")
     return index, not failed and analysis_ok
+
+
+def split_todo(todo: list, max_runs: int | None) -> tuple[list, list]:
+    """(runs to execute now, runs left for later) under ``--max-runs`` (None: all now)."""
+    if max_runs is None:
+        return list(todo), []
+    return list(todo[:max_runs]), list(todo[max_runs:])
 
 
 def remove_stale_temporaries(study_dir: Path) -> int:
