@@ -154,10 +154,11 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
         render_html(executed)
         timings["01_data"] = _phase_timing(t0)
         runs = ctx.runs()
-        todo, deferred = split_todo([r for r in runs if not run_is_done(ctx, r)], max_runs)
+        pending = [r for r in runs if not run_is_done(ctx, r)]
+        todo, deferred = split_todo(pending, max_runs)
         if deferred:
             log(f"--max-runs {max_runs}: {len(todo)} run(s) now, {len(deferred)} left for a later invocation")
-        outcomes = [RunOutcome(r.run_id, True, 0.0, skipped=True) for r in runs if r not in todo]
+        outcomes = [RunOutcome(r.run_id, True, 0.0, skipped=True) for r in runs if r not in pending]
         if outcomes:
             log(f"{len(outcomes)} run(s) already complete: skipped")
         run_root = str(study_dir / "runs")
@@ -214,7 +215,8 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
             previous = None  # an unreadable file from an older version: start the record again
         write_text(timings_file, json.dumps(merge_timings(previous, timings), indent=2) + "\n")
         index = write_index(ctx, outcomes, analysis_ok)
-        log(f"done in {time.perf_counter() - t0:.0f} s: {len(runs) - len(failed)}/{len(runs)} runs complete")
+        complete = len(runs) - len(failed) - len(deferred)
+        log(f"done in {time.perf_counter() - t0:.0f} s: {complete}/{len(runs)} runs complete")
         if failed:
             log(f"{len(failed)} run(s) failed; fix the cause and re-run the same command to resume")
         if deferred:
