@@ -9,6 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from study.atomic import write_text
+from study.paths import cache_root
+
 _CHUNK = 1 << 20
 #: a file modified this recently is hashed every time (a rewrite in the same timestamp tick keeps its stat)
 RACY_SECONDS = 5.0
@@ -51,8 +54,6 @@ def sha256_file_remembered(path: Path) -> str:
     of a grid's notebook kernels cost seconds per kernel. Any change of size, mtime, ctime or inode
     hashes again; files changed in the last few seconds are never remembered.
     """
-    from study.paths import cache_root
-
     path = Path(path).resolve()
     memo = cache_root() / "sha256-memo" / f"{stable_hash(str(path))}.json"
     stat = file_stat_key(path)
@@ -62,8 +63,6 @@ def sha256_file_remembered(path: Path) -> str:
             return entry["sha256"]
     digest = sha256_file(path)
     if not is_racy(path):
-        from study.atomic import write_text
-
         with contextlib.suppress(OSError):
             write_text(memo, json.dumps({"path": str(path), "stat": stat, "sha256": digest}) + "\n")
     return digest
