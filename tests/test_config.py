@@ -200,3 +200,22 @@ def test_a_params_file_injected_by_papermill_f_is_opened_like_the_file(tmp_path,
     injected["srl"] = {**injected["srl"], "formulaton": "heads"}
     with pytest.raises(ParamsError, match=r"papermill -f.*srl\.formulaton"):
         params_from_notebook("params/default.yaml", injected)
+
+
+def test_an_option_at_its_hash_neutral_value_keeps_the_hash_it_had_before_the_option_existed():
+    from study.config import NOT_IN_RUN_HASH
+    from study.hashing import stable_hash
+
+    data = smoke_dict()
+    data["runtime"] = {"optimizer": "for_loop"}
+    legacy = validate_params(data)
+    dump = legacy.model_dump(mode="json", exclude=set(NOT_IN_RUN_HASH))
+    del dump["runtime"]["optimizer"]  # the resolved config as it was before runtime.optimizer existed
+    assert legacy.params_hash() == stable_hash(dump)
+    data["runtime"] = {"optimizer": "fused"}
+    assert validate_params(data).params_hash() != legacy.params_hash()
+    assert load_params(REPO / "params" / "smoke.yaml").runtime.optimizer == "fused"  # the code default
+
+
+def test_the_default_study_pins_the_optimizer_its_committed_runs_used():
+    assert load_params(REPO / "params" / "default.yaml").runtime.optimizer == "for_loop"

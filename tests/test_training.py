@@ -47,13 +47,14 @@ def srl_instances(data_root, tokenizer):
     return inst, labels
 
 
-def make_srl_engine(srl_instances, ckpt, steps=6, seed=0):
+def make_srl_engine(srl_instances, ckpt, steps=6, seed=0, optimizer="fused"):
     inst, labels = srl_instances
     torch.manual_seed(seed)
     encoder = fresh_encoder("multilingual-e5-small-q4", True)
     model = EncoderWithHead(encoder, TaggingHead(384, len(labels), conditioned=True))
     cfg = smoke_config()
-    engine = Engine(model, cfg.srl.optim, steps, seed, eval_every=2, select_metric="neg_loss", checkpoint_dir=ckpt)
+    engine = Engine(model, cfg.srl.optim, steps, seed, eval_every=2, select_metric="neg_loss", checkpoint_dir=ckpt,
+                    optimizer=optimizer)
     stream = SeededBatchStream([len(x.input_ids) for x in inst], 8, seed)
 
     def batches(start):
@@ -78,6 +79,21 @@ def test_tagging_loss_goes_down(srl_instances, tmp_path):
     before = evaluate(engine.unwrapped)["neg_loss"]
     result = engine.fit(batches, loss_fn, evaluate)
     assert result.best_metrics["neg_loss"] > before + 0.5
+
+
+def test_fused_and_for_loop_adamw_train_to_the_same_weights_up_to_rounding(srl_instances):
+    trained = {}
+    for kind in ("fused", "for_loop"):
+        engine, batches, _ = make_srl_engine(srl_instances, None, steps=4, optimizer=kind)
+        assert bool(engine.optimizer.optimizer.defaults["fused"]) == (kind == "fused")
+        engine.fit(batches, loss_fn, None)
+        trained[kind] = {k: v.detach().clone() for k, v in engine.unwrapped.named_parameters() if v.requires_grad}
+    start = fresh_encoder("multilingual-e5-small-q4", True).state_dict()
+    moved = [k for k in trained["fused"] if k.startswith("encoder.")
+             and not torch.equal(trained["fused"][k], start[k.removeprefix("encoder.")])]
+    assert moved  # the encoder trained
+    for k in trained["fused"]:
+        torch.testing.assert_close(trained["fused"][k], trained["for_loop"][k], atol=1e-5, rtol=1e-4)
 
 
 def test_killed_run_resumes_to_identical_weights(srl_instances, tmp_path):
@@ -180,7 +196,10 @@ def test_stage_cache_reuses_and_retrains_on_key_change(tiny_tasks, tokenizer, tm
     other_budget = plan_stages(cfg2, runs["single-mnli__seed1"].schedule, 1, enc, "fp")[0]
     cfg3 = smoke_config(**{"intermediate.tasks.mnli.max_train_examples": 65})
     other_data = plan_stages(cfg3, runs["single-mnli__seed1"].schedule, 1, enc, "fp")[0]
-    assert len({single[0].key, other_seed.key, other_budget.key, other_data.key}) == 4
+    cfg4 = smoke_config(**{"runtime.optimizer": "for_loop"})
+    other_optimizer = plan_stages(cfg4, runs["single-mnli__seed1"].schedule, 1, enc, "fp")[0]
+    assert "optimizer" not in other_optimizer.ingredients["runtime"]  # hash-neutral: earlier keys stay valid
+    assert len({single[0].key, other_seed.key, other_budget.key, other_data.key, other_optimizer.key}) == 5
     # a damaged stage is not taken as done: it is retrained
     (cache.path(single[0].key) / "encoder.safetensors").write_bytes(b"broken")
     assert not cache.is_done(single[0].key)

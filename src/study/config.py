@@ -188,6 +188,12 @@ class RuntimeConfig(Strict):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     num_threads: PositiveInt | None = None
     mixed_precision: Literal["no", "bf16", "fp16"] = "no"
+    #: AdamW's implementation: ``fused`` (one kernel over all parameters; on 2 CPU cores the optimiser
+    #: step is several times faster, see ``study bench``) or ``for_loop`` (torch's CPU default, one
+    #: parameter at a time). They agree to float rounding, which training then amplifies, so the
+    #: choice is part of the params hash; ``for_loop`` (the behaviour before this option existed)
+    #: leaves the hash as it was.
+    optimizer: Literal["fused", "for_loop"] = "fused"
 
 
 class StudyConfig(Strict):
@@ -258,7 +264,7 @@ class StudyConfig(Strict):
         ``analysis`` and ``description`` are left out: they change how finished runs are compared and
         described, never what a run computes, so a new alpha re-runs the analysis, not 18 trainings.
         """
-        return stable_hash(self.model_dump(mode="json", exclude=set(NOT_IN_RUN_HASH)))
+        return stable_hash(drop_hash_neutral(self.model_dump(mode="json", exclude=set(NOT_IN_RUN_HASH))))
 
     def full_hash(self) -> str:
         """Hash of every setting, ``analysis`` included (names a saved copy of these params)."""
@@ -267,6 +273,19 @@ class StudyConfig(Strict):
 
 #: Top-level sections that do not change what a run computes (see StudyConfig.params_hash).
 NOT_IN_RUN_HASH = ("analysis", "description")
+
+#: Settings added after results existed, with the value that reproduces the behaviour from before:
+#: at that value they are left out of hashes, so runs and stages computed earlier keep their hashes.
+HASH_NEUTRAL = {("runtime", "optimizer"): "for_loop"}
+
+
+def drop_hash_neutral(dump: dict) -> dict:
+    """``dump`` without the HASH_NEUTRAL settings that sit at their neutral value."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in dump.items()}
+    for (section, key), neutral in HASH_NEUTRAL.items():
+        if isinstance(out.get(section), dict) and out[section].get(key) == neutral:
+            del out[section][key]
+    return out
 
 
 @dataclass(frozen=True)

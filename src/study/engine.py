@@ -110,9 +110,15 @@ def load_trainable_state(model: nn.Module, state: dict[str, torch.Tensor]) -> No
 
 
 def build_optimizer(
-    model: nn.Module, optim: Optimisation, total_steps: int, head_prefixes: tuple[str, ...] = ("head",)
+    model: nn.Module, optim: Optimisation, total_steps: int, head_prefixes: tuple[str, ...] = ("head",),
+    implementation: str = "fused",
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
-    """AdamW with encoder/head learning rates, no decay on biases and norms, linear warm-up+decay."""
+    """AdamW with encoder/head learning rates, no decay on biases and norms, linear warm-up+decay.
+
+    ``implementation`` is ``runtime.optimizer``: ``fused`` updates every parameter in one kernel
+    (torch's CPU default, ``for_loop``, walks the ~200 tensors one by one and on 2 cores spent a
+    large share of each small step there; ``study bench`` measures both).
+    """
     groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
     for name, p in model.named_parameters():
         if not p.requires_grad:
@@ -125,7 +131,10 @@ def build_optimizer(
          "weight_decay": 0.0 if no_decay else optim.weight_decay}
         for (is_head, no_decay), ps in sorted(groups.items())
     ]
-    optimizer = torch.optim.AdamW(param_groups, eps=optim.adam_eps)
+    if implementation not in ("fused", "for_loop"):
+        raise ValueError(f"runtime.optimizer: {implementation!r} is not one of 'fused', 'for_loop'")
+    kind = {"fused": True} if implementation == "fused" else {"foreach": False}
+    optimizer = torch.optim.AdamW(param_groups, eps=optim.adam_eps, **kind)
     warmup = round(optim.warmup_ratio * total_steps)
 
     def schedule(step: int) -> float:
@@ -167,6 +176,7 @@ class Engine:
         progress: Callable[[str], None] | None = None,
         device: str = "auto",
         find_unused_parameters: bool = False,
+        optimizer: str = "fused",
     ) -> None:
         self.accelerator = accelerator_for(device, mixed_precision, find_unused_parameters)
         self.optim = optim
@@ -178,7 +188,7 @@ class Engine:
         self.patience = patience
         self.progress = progress
         seed_everything(seed)
-        optimizer, scheduler = build_optimizer(model, optim, total_steps, head_prefixes)
+        optimizer, scheduler = build_optimizer(model, optim, total_steps, head_prefixes, optimizer)
         self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
         self.scheduler = scheduler
 

@@ -23,7 +23,7 @@ import torch
 
 from study import distributed
 from study.atomic import atomic_dir
-from study.config import StudyConfig
+from study.config import StudyConfig, drop_hash_neutral
 from study.hashing import sha256_file, sha256_file_remembered, stable_hash
 from study.paths import cache_root
 from study.schedules import Schedule
@@ -63,7 +63,8 @@ def stage_ingredients(config: StudyConfig, tasks: tuple[str, ...], parent: str |
         "budget": inter.budget.model_dump(mode="json"),
         "sampler": inter.sampler.model_dump(mode="json") if len(tasks) > 1 else None,
         "eval_every": inter.eval_every,
-        "runtime": {"mixed_precision": config.runtime.mixed_precision},
+        "runtime": drop_hash_neutral({"runtime": {"mixed_precision": config.runtime.mixed_precision,
+                                                  "optimizer": config.runtime.optimizer}})["runtime"],
         "seed": seed,
     }
 

@@ -96,6 +96,8 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
                                                                    log=log, reuse=options.reuse)
         r["engine_per_sentence_fp32"] = _run_phase("engine_per_sentence_fp32", phases_dir, [
             *sentence, "--mixed-precision", "no"], log=log, reuse=options.reuse)
+        r["engine_per_sentence_other_optimizer"] = _run_phase("engine_per_sentence_other_optimizer", phases_dir, [
+            *sentence, "--optimizer", other_optimizer(options.params)], log=log, reuse=options.reuse)
     if "trainer" not in options.skip:
         r["trainer"] = _run_phase("trainer", phases_dir, [
             "trainer", *common, "--batch-size", str(options.batch_size)], log=log, reuse=options.reuse)
@@ -122,6 +124,13 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
     write_text(out_dir / "bench.json", json.dumps(report, indent=2) + "\n")
     write_text(out_dir / "bench.md", format_markdown(report) + "\n")
     return report
+
+
+def other_optimizer(params: str) -> str:
+    """The AdamW implementation ``params`` does not use (the bench measures it against the one it does)."""
+    from study.config import load_params
+
+    return "for_loop" if load_params(Path(params)).runtime.optimizer == "fused" else "fused"
 
 
 def _stage_reuse(params: str) -> dict:
@@ -182,10 +191,13 @@ def _table(r: dict) -> list[dict]:
                          f"peak RSS {m['peak_rss_mb']:.0f} vs {ps['peak_rss_mb']:.0f} MB"))
     for key, what in (("engine_per_sentence_no_grouping", "without length-grouped batches"),
                       ("engine_per_sentence_trainable_embeddings", "with trainable word embeddings"),
-                      ("engine_per_sentence_fp32", "in fp32 (no bf16 autocast)")):
+                      ("engine_per_sentence_fp32", "in fp32 (no bf16 autocast)"),
+                      ("engine_per_sentence_other_optimizer", "with {optimizer} AdamW (runtime.optimizer)")):
         if key in r:
+            what = what.format(optimizer=r[key].get("optimizer"))
             o = r[key]
-            rows.append(_row(f"per-sentence {what}: speed vs default",
+            rows.append(_row(f"per-sentence {what}: speed vs default ({ps.get('optimizer', 'for_loop')} AdamW)"
+                             if "optimizer" in key else f"per-sentence {what}: speed vs default",
                              f"{o['predicates_per_second'] / ps['predicates_per_second']:.2f}x", "", None,
                              f"dev F1 {100 * o['dev_head_f1']:.1f} vs {100 * ps['dev_head_f1']:.1f}; peak RSS "
                              f"{o['peak_rss_mb']:.0f} vs {ps['peak_rss_mb']:.0f} MB"))
