@@ -86,3 +86,24 @@ def test_kept_phases_are_reported_with_the_code_and_time_that_measured_them(tmp_
               "table": [], "phases": kept}
     text = format_markdown(report)
     assert "smoke_study (abc1234, 2026-11-26 10:00 UTC)" in text and ", gemm." in text
+
+
+def test_the_table_compares_the_other_adamw_implementation_with_the_one_the_params_use(tmp_path):
+    from study.bench.suite import _table, other_optimizer
+
+    def engine(per_second, f1, optimizer):
+        return {"encoding": "per_sentence", "predicates_per_second": per_second, "tokens_per_second": 10 * per_second,
+                "steps": 100, "predicates": 3000, "train_seconds": 3000 / per_second, "mixed_precision": "bf16",
+                "flops_per_second": 1e11, "dev_head_f1": f1, "dev_sentences": 1000, "peak_rss_mb": 2700.0,
+                "system_seconds": 3.0, "optimizer": optimizer}
+
+    phases = {"gemm": {"gemm_flops": 2e11, "gemm_flops_bf16": 4e11},
+              "engine_per_predicate": engine(30.0, 0.4, "for_loop"),
+              "engine_per_sentence": engine(100.0, 0.447, "for_loop"),
+              "engine_per_sentence_other_optimizer": engine(108.0, 0.446, "fused"),
+              "stage_reuse": {"ratio": 0.75, "steps_with_reuse": 3, "steps_from_scratch": 4, "stages": 1, "runs": 2}}
+    row = next(r for r in _table(phases) if "AdamW" in r["figure"])
+    assert row["figure"] == "per-sentence with fused AdamW (runtime.optimizer): speed vs default (for_loop AdamW)"
+    assert row["value"] == "1.08x" and "dev F1 44.6 vs 44.7" in row["basis"]
+    assert other_optimizer(str(REPO / "params/default.yaml")) == "fused"
+    assert other_optimizer(str(REPO / "params/smoke.yaml")) == "for_loop"
