@@ -8,7 +8,7 @@ import torch
 import yaml
 
 from study.batching import SeededBatchStream, collate_tagging
-from study.config import validate_params
+from study.config import RuntimeConfig, validate_params
 from study.engine import CHECKPOINT, Engine
 from study.heads import TaggingHead, tagging_loss
 from study.models import EncoderWithHead, encoder_state, fresh_encoder
@@ -54,7 +54,7 @@ def make_srl_engine(srl_instances, ckpt, steps=6, seed=0, optimizer="fused"):
     model = EncoderWithHead(encoder, TaggingHead(384, len(labels), conditioned=True))
     cfg = smoke_config()
     engine = Engine(model, cfg.srl.optim, steps, seed, eval_every=2, select_metric="neg_loss", checkpoint_dir=ckpt,
-                    optimizer=optimizer)
+                    runtime=RuntimeConfig(optimizer=optimizer))
     stream = SeededBatchStream([len(x.input_ids) for x in inst], 8, seed)
 
     def batches(start):

@@ -27,7 +27,7 @@ from torch import nn
 
 from study import distributed
 from study.atomic import atomic_path
-from study.config import Budget, Optimisation
+from study.config import Budget, Optimisation, RuntimeConfig
 
 CHECKPOINT = "train_state.pt"
 
@@ -172,13 +172,12 @@ class Engine:
         checkpoint_dir: Path | None = None,
         patience: int | None = None,
         head_prefixes: tuple[str, ...] = ("head",),
-        mixed_precision: str = "no",
         progress: Callable[[str], None] | None = None,
-        device: str = "auto",
+        runtime: RuntimeConfig | None = None,
         find_unused_parameters: bool = False,
-        optimizer: str = "fused",
     ) -> None:
-        self.accelerator = accelerator_for(device, mixed_precision, find_unused_parameters)
+        runtime = runtime or RuntimeConfig()  # device, precision and AdamW implementation
+        self.accelerator = accelerator_for(runtime.device, runtime.mixed_precision, find_unused_parameters)
         self.optim = optim
         self.total_steps = total_steps
         self.seed = seed
@@ -188,7 +187,7 @@ class Engine:
         self.patience = patience
         self.progress = progress
         seed_everything(seed)
-        optimizer, scheduler = build_optimizer(model, optim, total_steps, head_prefixes, optimizer)
+        optimizer, scheduler = build_optimizer(model, optim, total_steps, head_prefixes, runtime.optimizer)
         self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
         self.scheduler = scheduler
 

@@ -62,9 +62,7 @@ def train_joint_srl(
     names = [t.name for t in tasks] + [SRL]
     engine = Engine(model, cfg.optim, len(plan), seed, cfg.eval_every, "dev_head_f1", checkpoint_dir,
                     head_prefixes=("heads",), patience=cfg.early_stopping_patience,
-                    mixed_precision=config.runtime.mixed_precision, progress=progress,
-                    device=config.runtime.device,
-                    optimizer=config.runtime.optimizer, find_unused_parameters=True)
+                    progress=progress, runtime=config.runtime, find_unused_parameters=True)
     pad_id = tokenizer.pad_token_id
 
     def srl_view(m: MultiTaskModel) -> SrlModel:

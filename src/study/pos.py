@@ -99,8 +99,7 @@ def train_pos(
     stream = SeededBatchStream([len(x.input_ids) for x in train], cfg.optim.batch_size, seed,
                                group_by_length=cfg.optim.group_by_length)
     engine = Engine(model, cfg.optim, steps, seed, cfg.eval_every, "dev_accuracy", checkpoint_dir,
-                    mixed_precision=config.runtime.mixed_precision, progress=progress, device=config.runtime.device,
-                    optimizer=config.runtime.optimizer)
+                    progress=progress, runtime=config.runtime)
 
     def batches(start: int):
         for idx in stream.iterate(start):

@@ -209,9 +209,8 @@ def train_stage(
     streams = [task_stream(t, seed + 1000 * i) for i, t in enumerate(tasks)]
     optim = tasks[0].optim if len(tasks) == 1 else config.intermediate.optim
     engine = Engine(model, optim, steps, seed, config.intermediate.eval_every, "dev_mean", checkpoint_dir,
-                    head_prefixes=("heads",), mixed_precision=config.runtime.mixed_precision, progress=progress,
-                    device=config.runtime.device,
-                    optimizer=config.runtime.optimizer, find_unused_parameters=len(tasks) > 1)
+                    head_prefixes=("heads",), progress=progress, runtime=config.runtime,
+                    find_unused_parameters=len(tasks) > 1)
 
     def batches(start: int):
         done_per_task = np.bincount(plan[:start], minlength=len(tasks))

@@ -160,8 +160,7 @@ def setup_srl_training(
     stream = data.stream(cfg.optim.batch_size, seed, cfg.optim.group_by_length)
     engine = Engine(model, cfg.optim, steps, seed, cfg.eval_every, select_metric="dev_head_f1",
                     checkpoint_dir=checkpoint_dir, patience=cfg.early_stopping_patience,
-                    mixed_precision=config.runtime.mixed_precision, progress=progress, device=config.runtime.device,
-                    optimizer=config.runtime.optimizer)
+                    progress=progress, runtime=config.runtime)
     srl.model = engine.unwrapped
 
     def batches(start: int):
