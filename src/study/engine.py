@@ -115,9 +115,8 @@ def build_optimizer(
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
     """AdamW with encoder/head learning rates, no decay on biases and norms, linear warm-up+decay.
 
-    ``implementation`` is ``runtime.optimizer``: ``fused`` updates every parameter in one kernel
-    (torch's CPU default, ``for_loop``, walks the ~200 tensors one by one and on 2 cores spent a
-    large share of each small step there; ``study bench`` measures both).
+    ``implementation`` is ``runtime.optimizer``: ``fused`` updates every parameter in one kernel;
+    ``for_loop`` (torch's CPU default) walks the ~200 tensors one by one. ``study bench`` measures both.
     """
     groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
     for name, p in model.named_parameters():

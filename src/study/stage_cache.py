@@ -51,7 +51,7 @@ def stage_ingredients(config: StudyConfig, tasks: tuple[str, ...], parent: str |
                       encoder_id: dict, data_fingerprint: str | None) -> dict:
     """Everything that determines a stage's weights."""
     inter = config.intermediate
-    return {
+    return drop_hash_neutral({
         "format": STAGE_FORMAT,
         "encoder": {**config.encoder.model_dump(mode="json"), "weights": encoder_id.get("weights_sha256")},
         "parent": parent,
@@ -63,10 +63,9 @@ def stage_ingredients(config: StudyConfig, tasks: tuple[str, ...], parent: str |
         "budget": inter.budget.model_dump(mode="json"),
         "sampler": inter.sampler.model_dump(mode="json") if len(tasks) > 1 else None,
         "eval_every": inter.eval_every,
-        "runtime": drop_hash_neutral({"runtime": {"mixed_precision": config.runtime.mixed_precision,
-                                                  "optimizer": config.runtime.optimizer}})["runtime"],
+        "runtime": {"mixed_precision": config.runtime.mixed_precision, "optimizer": config.runtime.optimizer},
         "seed": seed,
-    }
+    })
 
 
 def plan_stages(config: StudyConfig, schedule: Schedule, seed: int, encoder_id: dict,

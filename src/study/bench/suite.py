@@ -189,15 +189,17 @@ def _table(r: dict) -> list[dict]:
         rows.append(_row("glibc malloc tuning (per-sentence): speed", f"{gain:.2f}x", "", None,
                          f"system CPU {m['system_seconds']:.0f} s vs {ps['system_seconds']:.0f} s; "
                          f"peak RSS {m['peak_rss_mb']:.0f} vs {ps['peak_rss_mb']:.0f} MB"))
-    for key, what in (("engine_per_sentence_no_grouping", "without length-grouped batches"),
-                      ("engine_per_sentence_trainable_embeddings", "with trainable word embeddings"),
-                      ("engine_per_sentence_fp32", "in fp32 (no bf16 autocast)"),
-                      ("engine_per_sentence_other_optimizer", "with {optimizer} AdamW (runtime.optimizer)")):
+    other_optimizer_used = r.get("engine_per_sentence_other_optimizer", {}).get("optimizer")
+    for key, what, against in (
+        ("engine_per_sentence_no_grouping", "without length-grouped batches", "default"),
+        ("engine_per_sentence_trainable_embeddings", "with trainable word embeddings", "default"),
+        ("engine_per_sentence_fp32", "in fp32 (no bf16 autocast)", "default"),
+        ("engine_per_sentence_other_optimizer", f"with {other_optimizer_used} AdamW (runtime.optimizer)",
+         f"default ({ps.get('optimizer', 'for_loop')} AdamW)"),
+    ):
         if key in r:
-            what = what.format(optimizer=r[key].get("optimizer"))
             o = r[key]
-            rows.append(_row(f"per-sentence {what}: speed vs default ({ps.get('optimizer', 'for_loop')} AdamW)"
-                             if "optimizer" in key else f"per-sentence {what}: speed vs default",
+            rows.append(_row(f"per-sentence {what}: speed vs {against}",
                              f"{o['predicates_per_second'] / ps['predicates_per_second']:.2f}x", "", None,
                              f"dev F1 {100 * o['dev_head_f1']:.1f} vs {100 * ps['dev_head_f1']:.1f}; peak RSS "
                              f"{o['peak_rss_mb']:.0f} vs {ps['peak_rss_mb']:.0f} MB"))
