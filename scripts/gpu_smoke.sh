@@ -18,22 +18,8 @@
 # Locally, without installing anything: SKIP_INSTALL=1 PY=.venv/bin/python bash scripts/gpu_smoke.sh
 set -euo pipefail
 OUT=${OUT:-reports/bench/gpu}
-IN=${GPU_INPUTS:-.gpu}
 mkdir -p "$OUT"
-PY=${PY:-python3}
-if [ -z "${SKIP_INSTALL:-}" ]; then  # SKIP_INSTALL=1: an environment that has the packages already
-  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --prefix /tmp/pfx .whl/*.whl .whl2/*.whl
-  SITE=$(ls -d /tmp/pfx/lib/python3*/site-packages)
-  export PYTHONPATH=$SITE PATH=/tmp/pfx/bin:$PATH JUPYTER_PATH=/tmp/pfx/share/jupyter
-fi
-export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD/src PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
-B=/tmp/gpu-data
-(cd "$IN/data" && find . -name '*.gz' | while read -r f; do mkdir -p "$B/$(dirname "$f")"; gunzip -c "$f" > "$B/${f%.gz}"; done)
-(cd "$B" && find . -type f ! -name SHA256SUMS | sort | xargs sha256sum > SHA256SUMS)
-mkdir -p /tmp/gpu-enc
-gunzip -c "$IN/tokenizer.json.gz" > /tmp/gpu-enc/tokenizer.json
-cp "$IN/tokenizer_config.json" /tmp/gpu-enc/
-"$PY" -c "from study.bench.throughput import build_architecture; build_architecture('multilingual-e5-small').save_pretrained('/tmp/gpu-enc')" 2>/dev/null
+source "$(dirname "$0")/gpu_prepare.sh"
 sed -e "s#name: multilingual-e5-small-q4#name: /tmp/gpu-enc#" -e "s#^study_name: smoke#study_name: smoke-gpu#" params/smoke.yaml > /tmp/smoke-gpu.yaml
 "$PY" -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU')"
 start=$(date +%s)

@@ -107,3 +107,24 @@ def test_the_table_compares_the_other_adamw_implementation_with_the_one_the_para
     assert row["value"] == "1.08x" and "dev F1 44.6 vs 44.7" in row["basis"]
     assert other_optimizer(str(REPO / "params/default.yaml")) == "fused"
     assert other_optimizer(str(REPO / "params/smoke.yaml")) == "for_loop"
+
+
+def test_the_table_compares_the_other_kernel_choice_with_the_one_the_params_use():
+    from study.bench.suite import _table, other_determinism
+
+    def engine(per_second, deterministic):
+        return {"encoding": "per_sentence", "predicates_per_second": per_second, "tokens_per_second": 10 * per_second,
+                "steps": 100, "predicates": 3000, "train_seconds": 3000 / per_second, "mixed_precision": "bf16",
+                "flops_per_second": 1e11, "dev_head_f1": 0.447, "dev_sentences": 1000, "peak_rss_mb": 2700.0,
+                "system_seconds": 3.0, "optimizer": "for_loop", "deterministic": deterministic}
+
+    phases = {"gemm": {"gemm_flops": 2e11, "gemm_flops_bf16": 4e11},
+              "engine_per_predicate": engine(30.0, False), "engine_per_sentence": engine(100.0, False),
+              "engine_per_sentence_other_determinism": engine(99.0, True),
+              "stage_reuse": {"ratio": 0.75, "steps_with_reuse": 3, "steps_from_scratch": 4, "stages": 1, "runs": 2}}
+    row = next(r for r in _table(phases) if "runtime.deterministic" in r["figure"])
+    assert row["figure"] == ("per-sentence with deterministic kernels (runtime.deterministic): speed vs default "
+                             "(non-deterministic kernels)")
+    assert row["value"] == "0.99x"
+    assert other_determinism(str(REPO / "params/default.yaml")) == "on"
+    assert other_determinism(str(REPO / "params/smoke.yaml")) == "off"

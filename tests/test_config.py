@@ -219,3 +219,19 @@ def test_an_option_at_its_hash_neutral_value_keeps_the_hash_it_had_before_the_op
 
 def test_the_default_study_pins_the_optimizer_its_committed_runs_used():
     assert load_params(REPO / "params" / "default.yaml").runtime.optimizer == "for_loop"
+
+
+def test_deterministic_kernels_are_the_default_and_off_is_hash_neutral():
+    from study.config import NOT_IN_RUN_HASH
+    from study.hashing import stable_hash
+
+    data = smoke_dict()
+    data["runtime"] = {"optimizer": "for_loop", "deterministic": False}
+    legacy = validate_params(data)
+    dump = legacy.model_dump(mode="json", exclude=set(NOT_IN_RUN_HASH))
+    del dump["runtime"]["optimizer"], dump["runtime"]["deterministic"]  # as before both options existed
+    assert legacy.params_hash() == stable_hash(dump)
+    data["runtime"]["deterministic"] = True
+    assert validate_params(data).params_hash() != legacy.params_hash()
+    assert load_params(REPO / "params" / "smoke.yaml").runtime.deterministic  # the code default
+    assert not load_params(REPO / "params" / "default.yaml").runtime.deterministic  # its runs were made without

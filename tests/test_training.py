@@ -96,6 +96,27 @@ def test_fused_and_for_loop_adamw_train_to_the_same_weights_up_to_rounding(srl_i
         torch.testing.assert_close(trained["fused"][k], trained["for_loop"][k], atol=1e-5, rtol=1e-4)
 
 
+def test_deterministic_runtime_sums_repeated_row_gradients_in_index_order():
+    """The per-sentence head takes each sentence's words once per predicate (``words[row]``). torch's
+    parallel backward of that adds the predicates' gradients with atomics from every thread, so the
+    rounding depends on which thread gets there first (under CPU contention a run drifted); with
+    ``runtime.deterministic`` the engine makes it add them in index order."""
+    optim = smoke_config().srl.optim
+    Engine(torch.nn.Linear(2, 2), optim, 1, 0, 1, "x", runtime=RuntimeConfig(deterministic=True))
+    assert torch.are_deterministic_algorithms_enabled()
+    g = torch.Generator().manual_seed(0)
+    n_pred, n_words, hidden = 7, 64, 128  # 57,344 elements: above torch's grain size, so threads split them
+    upstream = torch.randn(n_pred, n_words, hidden, generator=g) * torch.logspace(0, 6, n_pred).view(-1, 1, 1)
+    words = torch.zeros(1, n_words, hidden, requires_grad=True)
+    words[torch.zeros(n_pred, dtype=torch.long)].backward(upstream)
+    in_order = torch.zeros(n_words, hidden)
+    for p in range(n_pred):
+        in_order = in_order + upstream[p]
+    assert torch.equal(words.grad[0], in_order)
+    Engine(torch.nn.Linear(2, 2), optim, 1, 0, 1, "x", runtime=RuntimeConfig(deterministic=False))
+    assert not torch.are_deterministic_algorithms_enabled()
+
+
 def test_killed_run_resumes_to_identical_weights(srl_instances, tmp_path):
     # uninterrupted
     engine, batches, evaluate = make_srl_engine(srl_instances, tmp_path / "a")

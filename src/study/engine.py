@@ -47,6 +47,23 @@ def set_threads(num_threads: int | None) -> None:
     torch.set_num_threads(max(1, int(num_threads)))
 
 
+def set_determinism(deterministic: bool) -> None:
+    """Deterministic kernels on or off (``runtime.deterministic``), for the whole process.
+
+    On a CPU the difference is the backward of indexing with repeated indices: torch's parallel
+    version adds with atomics from every thread, so the float rounding depends on which thread gets
+    there first, which CPU contention changes; the deterministic one adds in index order. On CUDA it
+    also selects deterministic cuBLAS workspaces (set before the first cuBLAS call) and kernels.
+    ``warn_only``: an op without a deterministic implementation warns instead of stopping a run.
+    Filling fresh tensors with NaN (torch's guard for reading uninitialised memory in this mode) is
+    left off: it costs a memory pass per allocation and changes no result.
+    """
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    torch.utils.deterministic.fill_uninitialized_memory = False
+
+
 def budget_steps(budget: Budget, n_examples: int, batch_size: int) -> int:
     """Optimizer steps a budget stands for (steps, examples seen, or epochs over ``n_examples``)."""
     if budget.unit == "steps":
@@ -175,7 +192,8 @@ class Engine:
         runtime: RuntimeConfig | None = None,
         find_unused_parameters: bool = False,
     ) -> None:
-        runtime = runtime or RuntimeConfig()  # device, precision and AdamW implementation
+        runtime = runtime or RuntimeConfig()  # device, precision, AdamW implementation, kernels
+        set_determinism(runtime.deterministic)
         self.accelerator = accelerator_for(runtime.device, runtime.mixed_precision, find_unused_parameters)
         self.optim = optim
         self.total_steps = total_steps

@@ -63,7 +63,8 @@ def stage_ingredients(config: StudyConfig, tasks: tuple[str, ...], parent: str |
         "budget": inter.budget.model_dump(mode="json"),
         "sampler": inter.sampler.model_dump(mode="json") if len(tasks) > 1 else None,
         "eval_every": inter.eval_every,
-        "runtime": {"mixed_precision": config.runtime.mixed_precision, "optimizer": config.runtime.optimizer},
+        "runtime": {"mixed_precision": config.runtime.mixed_precision, "optimizer": config.runtime.optimizer,
+                    "deterministic": config.runtime.deterministic},
         "seed": seed,
     })
 

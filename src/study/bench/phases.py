@@ -35,9 +35,10 @@ def _config(args):
                          "eval_every": args.steps, "optim": optim}}
     if args.trainable_embeddings:
         overrides["encoder"] = {"freeze_word_embeddings": False}
-    runtime = {"mixed_precision": args.mixed_precision, "optimizer": args.optimizer}
-    if any(runtime.values()):
-        overrides["runtime"] = {k: v for k, v in runtime.items() if v}
+    runtime = {"mixed_precision": args.mixed_precision, "optimizer": args.optimizer,
+               "deterministic": {"on": True, "off": False}.get(args.deterministic)}
+    if any(v is not None for v in runtime.values()):
+        overrides["runtime"] = {k: v for k, v in runtime.items() if v is not None}
     return load_params(Path(args.params), overrides)
 
 
@@ -83,6 +84,7 @@ def phase_srl_engine(args) -> dict:
     return {
         "encoding": args.encoding, "group_by_length": config.srl.optim.group_by_length,
         "mixed_precision": config.runtime.mixed_precision, "optimizer": config.runtime.optimizer,
+        "deterministic": config.runtime.deterministic,
         "freeze_word_embeddings": config.encoder.freeze_word_embeddings, "steps": result.steps,
         "batch_size": args.batch_size, "train_seconds": seconds,
         **counted, "predicates_per_second": counted["predicates"] / seconds,
@@ -179,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trainable-embeddings", action="store_true")
     parser.add_argument("--mixed-precision", choices=["no", "bf16"], help="override runtime.mixed_precision")
     parser.add_argument("--optimizer", choices=["fused", "for_loop"], help="override runtime.optimizer")
+    parser.add_argument("--deterministic", choices=["on", "off"], help="override runtime.deterministic")
     parser.add_argument("--model")
     parser.add_argument("--save-model")
     args = parser.parse_args(argv)

@@ -98,6 +98,10 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
             *sentence, "--mixed-precision", "no"], log=log, reuse=options.reuse)
         r["engine_per_sentence_other_optimizer"] = _run_phase("engine_per_sentence_other_optimizer", phases_dir, [
             *sentence, "--optimizer", other_optimizer(options.params)], log=log, reuse=options.reuse)
+        r["engine_per_sentence_other_determinism"] = _run_phase("engine_per_sentence_other_determinism",
+                                                                phases_dir, [*sentence, "--deterministic",
+                                                                             other_determinism(options.params)],
+                                                                log=log, reuse=options.reuse)
     if "trainer" not in options.skip:
         r["trainer"] = _run_phase("trainer", phases_dir, [
             "trainer", *common, "--batch-size", str(options.batch_size)], log=log, reuse=options.reuse)
@@ -131,6 +135,13 @@ def other_optimizer(params: str) -> str:
     from study.config import load_params
 
     return "for_loop" if load_params(Path(params)).runtime.optimizer == "fused" else "fused"
+
+
+def other_determinism(params: str) -> str:
+    """``on`` or ``off``: the ``runtime.deterministic`` setting ``params`` does not use."""
+    from study.config import load_params
+
+    return "off" if load_params(Path(params)).runtime.deterministic else "on"
 
 
 def _stage_reuse(params: str) -> dict:
@@ -190,12 +201,16 @@ def _table(r: dict) -> list[dict]:
                          f"system CPU {m['system_seconds']:.0f} s vs {ps['system_seconds']:.0f} s; "
                          f"peak RSS {m['peak_rss_mb']:.0f} vs {ps['peak_rss_mb']:.0f} MB"))
     other_optimizer_used = r.get("engine_per_sentence_other_optimizer", {}).get("optimizer")
+    other_kernels = {True: "deterministic", False: "non-deterministic"}
+    other_deterministic = r.get("engine_per_sentence_other_determinism", {}).get("deterministic")
     for key, what, against in (
         ("engine_per_sentence_no_grouping", "without length-grouped batches", "default"),
         ("engine_per_sentence_trainable_embeddings", "with trainable word embeddings", "default"),
         ("engine_per_sentence_fp32", "in fp32 (no bf16 autocast)", "default"),
         ("engine_per_sentence_other_optimizer", f"with {other_optimizer_used} AdamW (runtime.optimizer)",
          f"default ({ps.get('optimizer', 'for_loop')} AdamW)"),
+        ("engine_per_sentence_other_determinism", f"with {other_kernels.get(other_deterministic)} kernels "
+         "(runtime.deterministic)", f"default ({other_kernels.get(ps.get('deterministic', False))} kernels)"),
     ):
         if key in r:
             o = r[key]
