@@ -202,36 +202,28 @@ def test_a_params_file_injected_by_papermill_f_is_opened_like_the_file(tmp_path,
         params_from_notebook("params/default.yaml", injected)
 
 
-def test_an_option_at_its_hash_neutral_value_keeps_the_hash_it_had_before_the_option_existed():
-    from study.config import NOT_IN_RUN_HASH
+def test_options_at_their_hash_neutral_values_keep_the_hash_from_before_the_options_existed():
+    from study.config import HASH_NEUTRAL, NOT_IN_RUN_HASH
     from study.hashing import stable_hash
 
+    smoke = load_params(REPO / "params" / "smoke.yaml")  # the code defaults: fused AdamW, deterministic kernels
+    assert (smoke.runtime.optimizer, smoke.runtime.deterministic) == ("fused", True)
     data = smoke_dict()
-    data["runtime"] = {"optimizer": "for_loop"}
+    for (section, key), neutral in HASH_NEUTRAL.items():
+        data.setdefault(section, {})[key] = neutral
     legacy = validate_params(data)
     dump = legacy.model_dump(mode="json", exclude=set(NOT_IN_RUN_HASH))
-    del dump["runtime"]["optimizer"]  # the resolved config as it was before runtime.optimizer existed
+    for section, key in HASH_NEUTRAL:
+        del dump[section][key]  # the resolved config as it was before these options existed
     assert legacy.params_hash() == stable_hash(dump)
-    data["runtime"] = {"optimizer": "fused"}
-    assert validate_params(data).params_hash() != legacy.params_hash()
-    assert load_params(REPO / "params" / "smoke.yaml").runtime.optimizer == "fused"  # the code default
+    for (section, key), neutral in HASH_NEUTRAL.items():
+        other = getattr(getattr(smoke, section), key)
+        assert other != neutral
+        changed = {**data, section: {**data[section], key: other}}
+        assert validate_params(changed).params_hash() != legacy.params_hash(), (section, key)
 
 
-def test_the_default_study_pins_the_optimizer_its_committed_runs_used():
-    assert load_params(REPO / "params" / "default.yaml").runtime.optimizer == "for_loop"
-
-
-def test_deterministic_kernels_are_the_default_and_off_is_hash_neutral():
-    from study.config import NOT_IN_RUN_HASH
-    from study.hashing import stable_hash
-
-    data = smoke_dict()
-    data["runtime"] = {"optimizer": "for_loop", "deterministic": False}
-    legacy = validate_params(data)
-    dump = legacy.model_dump(mode="json", exclude=set(NOT_IN_RUN_HASH))
-    del dump["runtime"]["optimizer"], dump["runtime"]["deterministic"]  # as before both options existed
-    assert legacy.params_hash() == stable_hash(dump)
-    data["runtime"]["deterministic"] = True
-    assert validate_params(data).params_hash() != legacy.params_hash()
-    assert load_params(REPO / "params" / "smoke.yaml").runtime.deterministic  # the code default
-    assert not load_params(REPO / "params" / "default.yaml").runtime.deterministic  # its runs were made without
+def test_the_default_study_pins_the_runtime_its_committed_runs_used():
+    default = load_params(REPO / "params" / "default.yaml")
+    assert default.runtime.optimizer == "for_loop"
+    assert not default.runtime.deterministic  # its runs were made with torch's parallel (atomic-add) kernels
