@@ -45,16 +45,30 @@ def test_timings_accumulate_over_invocations_of_a_resumed_grid():
     from study.progress import merge_timings
 
     first = merge_timings(None, {"runs": {"a": {"seconds": 100.0, "ok": True}, "b": {"seconds": 50.0, "ok": False}},
-                                 "total": {"seconds": 160.0}})
+                                 "total": {"seconds": 160.0}}, started="T1")
     assert first["runs_seconds"] == 150.0 and len(first["invocations"]) == 1
     # the second invocation skips a (complete) and re-runs b, which now succeeds, then c
     second = merge_timings(first, {"runs": {"b": {"seconds": 70.0, "ok": True}, "c": {"seconds": 30.0, "ok": True}},
-                                   "total": {"seconds": 110.0}})
+                                   "total": {"seconds": 110.0}}, started="T2")
     assert set(second["runs"]) == {"a", "b", "c"} and second["runs"]["b"] == {"seconds": 70.0, "ok": True}
     assert second["runs_seconds"] == 200.0
     assert [i["runs_executed"] for i in second["invocations"]] == [["a", "b"], ["b", "c"]]
     assert [i["total"]["seconds"] for i in second["invocations"]] == [160.0, 110.0]
     assert second["total"] == {"seconds": 110.0}  # top-level phases stay this invocation's
+
+
+def test_an_invocation_saved_after_each_run_keeps_one_entry_and_survives_being_killed():
+    from study.progress import merge_timings
+
+    # the runner saves after every run: a killed invocation keeps the runs it finished
+    saved = merge_timings(None, {"runs": {"a": {"seconds": 100.0, "ok": True}}}, started="T1")
+    saved = merge_timings(saved, {"runs": {"a": {"seconds": 100.0, "ok": True},
+                                           "b": {"seconds": 40.0, "ok": True}}}, started="T1")
+    assert [i["runs_executed"] for i in saved["invocations"]] == [["a", "b"]]  # one entry, updated in place
+    assert "total" not in saved["invocations"][0]  # never reached its end
+    resumed = merge_timings(saved, {"runs": {"c": {"seconds": 60.0, "ok": True}}, "total": {"seconds": 70.0}},
+                            started="T2")
+    assert resumed["runs_seconds"] == 200.0 and len(resumed["invocations"]) == 2
 
 
 def test_max_runs_takes_the_first_runs_in_grid_order_and_leaves_the_rest():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 
@@ -222,6 +223,10 @@ def test_killed_at_several_points_resumes_to_the_uninterrupted_results(smoke_run
         for name in ("de-test.conllu", "vi-gold-test.conllup"):
             assert (study_dir / "runs" / run / "predictions" / name).read_bytes() == \
                 (ref_root / "reports" / "smoke" / "runs" / run / "predictions" / name).read_bytes()
+    # the killed invocations' finished runs stay in the timings record (saved after every run)
+    timings = json.loads((study_dir / "timings.json").read_text())
+    assert set(timings["runs"]) == set(resumed["run"].unique())
+    assert "total" in timings["invocations"][-1] and "total" not in timings["invocations"][0]
     assert not list((cache / "stages").glob("*.partial"))
     assert not [p for p in study_dir.rglob(".*") if p.name != ".lock"]  # the killed writers' temporaries: gone
 

@@ -24,19 +24,24 @@ def time_left(seconds_per_run: list[float], runs_left: int, jobs: int = 1) -> st
     return f"about {shown} left at the mean run time so far"
 
 
-def merge_timings(previous: dict | None, current: dict) -> dict:
+def merge_timings(previous: dict | None, current: dict, started: str) -> dict:
     """This invocation's timings on top of earlier ones: runs from every invocation, each invocation listed.
 
     ``current`` holds ``runs`` (run id -> seconds, ok) and phase entries (``01_data``, ``04_analysis``,
     ``total``) of this invocation. A run executed again replaces its earlier entry. ``runs_seconds``
     is the sum over the latest entry of every run: with ``--jobs 1`` the grid's training time whatever
     how many invocations it took.
+
+    ``started`` (the invocation's start time) names the invocation: the runner saves after every run,
+    so an invocation that is killed (session end, Ctrl-C) still leaves the runs it finished, and each
+    save replaces the invocation's own earlier entry. An entry without ``total`` is an invocation
+    that never reached its end. A run killed part-way and resumed counts only its resumed part.
     """
     previous = previous or {}
     phases = {k: v for k, v in current.items() if k != "runs"}
     runs = {**previous.get("runs", {}), **current.get("runs", {})}
-    invocations = list(previous.get("invocations", []))
-    invocations.append({"finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    invocations = [i for i in previous.get("invocations", []) if i.get("started") != started]
+    invocations.append({"started": started, "saved": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                         "runs_executed": sorted(current.get("runs", {})), **phases})
     return {**phases, "runs": runs, "runs_seconds": round(sum(r["seconds"] for r in runs.values()), 1),
             "invocations": invocations}

@@ -149,6 +149,7 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
             log(f"removed {removed} temporary file(s) a killed run left behind")
         log(f"study '{ctx.config.study_name}': {len(ctx.runs())} runs, reports in {study_dir}")
         timings: dict = {"runs": {}}
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         executed = execute_notebook("01_data", study_dir / "01_data.ipynb",
                                     {"params_file": params, "data_root": str(ctx.data_root)})
         render_html(executed)
@@ -169,6 +170,7 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
             outcomes.append(outcome)
             done += 1
             timings["runs"][outcome.run_id] = {"seconds": round(outcome.seconds, 1), "ok": outcome.ok}
+            save_timings(study_dir / "timings.json", timings, started)
             state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
             left = time_left([t["seconds"] for t in timings["runs"].values()], len(runs) - done, jobs)
             log(f"[{done}/{len(runs)} done, {time.perf_counter() - t0:.0f} s elapsed] {outcome.run_id} "
@@ -208,12 +210,7 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
             log(f"analysis failed: {exc}")
         timings["04_analysis"] = _phase_timing(t_analysis)
         timings["total"] = _phase_timing(t0)
-        timings_file = study_dir / "timings.json"
-        try:
-            previous = json.loads(timings_file.read_text()) if timings_file.is_file() else None
-        except json.JSONDecodeError:
-            previous = None  # an unreadable file from an older version: start the record again
-        write_text(timings_file, json.dumps(merge_timings(previous, timings), indent=2) + "\n")
+        save_timings(study_dir / "timings.json", timings, started)
         index = write_index(ctx, outcomes, analysis_ok)
         complete = len(runs) - len(failed) - len(deferred)
         log(f"done in {time.perf_counter() - t0:.0f} s: {complete}/{len(runs)} runs complete")
@@ -222,6 +219,18 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
         if deferred:
             log(f"{len(deferred)} run(s) not run yet (--max-runs): re-run the command to continue the grid")
     return index, not failed and analysis_ok
+
+
+def save_timings(timings_file: Path, timings: dict, started: str) -> None:
+    """Merge this invocation's ``timings`` into ``timings_file`` (after each run and at the end).
+
+    Saving after each run keeps the record of a grid finished over several killed invocations.
+    """
+    try:
+        previous = json.loads(timings_file.read_text()) if timings_file.is_file() else None
+    except json.JSONDecodeError:
+        previous = None  # an unreadable file from an older version: start the record again
+    write_text(timings_file, json.dumps(merge_timings(previous, timings, started), indent=2) + "\n")
 
 
 def split_todo(todo: list, max_runs: int | None) -> tuple[list, list]:
