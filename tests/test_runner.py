@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from study.errors import StudyError
 from study.runner import StudyLock, remove_stale_temporaries
 
 
@@ -90,3 +93,26 @@ def test_negative_max_runs_is_refused_before_anything_runs(tmp_path):
     with pytest.raises(StudyError, match="--max-runs must be 0 or more"):
         run_study(tmp_path / "never-opened.yaml", reports_dir=tmp_path, max_runs=-1)
     assert not any(tmp_path.iterdir())
+
+
+def test_a_run_copied_without_its_predictions_is_not_complete(tmp_path):
+    """The committed report has no prediction files: such a run is recomputed, not analysed and failed on."""
+    import json
+
+    from study.analysis import load_results
+    from study.hashing import sha256_file
+    from study.run_marker import run_dir_is_complete
+
+    run_dir = tmp_path / "runs" / "none__seed1"
+    (run_dir / "predictions").mkdir(parents=True)
+    (run_dir / "predictions" / "de-test.conllu").write_text("# text = x\n")
+    (run_dir / "results.csv").write_text("run,task,label,value\nnone__seed1,srl,,0.5\n")
+    (run_dir / "DONE.json").write_text(json.dumps({"results_sha256": sha256_file(run_dir / "results.csv")}))
+    assert run_dir_is_complete(run_dir) and len(load_results(tmp_path)) == 1
+    (run_dir / "predictions" / "de-test.conllu").unlink()
+    assert not run_dir_is_complete(run_dir)
+    with pytest.raises(StudyError, match="no completed runs"):
+        load_results(tmp_path)
+    (run_dir / "predictions" / "de-test.conllu").write_text("# text = x\n")
+    (run_dir / "results.csv").write_text("run,task,label,value\nnone__seed1,srl,,0.9\n")  # edited after DONE
+    assert not run_dir_is_complete(run_dir)

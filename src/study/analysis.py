@@ -17,16 +17,17 @@ from study.config import StudyConfig
 from study.errors import StudyError
 from study.hashing import stable_hash
 from study.prediction_counts import prediction_counts
+from study.run_marker import run_dir_is_complete
 from study.stats import holm, replicability_count, seed_test, seeds_needed, sentence_test, wilcoxon_across
 
 PROVENANCE_COLUMNS = ("code_version", "params_hash", "data_sha256sums", "encoder_sha256")
 
 
 def load_results(study_dir: Path) -> pd.DataFrame:
-    """All complete runs' results (a run counts only with a DONE marker)."""
+    """All complete runs' results (complete as ``study.run_marker`` defines it, as the runner does)."""
     frames = []
     for run_dir in sorted((Path(study_dir) / "runs").glob("*")):
-        if (run_dir / "DONE.json").is_file() and (run_dir / "results.csv").is_file():
+        if run_dir_is_complete(run_dir):
             frames.append(pd.read_csv(run_dir / "results.csv", keep_default_na=False,
                                       dtype={"label": str, "code_version": str}))
     if not frames:

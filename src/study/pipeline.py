@@ -31,6 +31,7 @@ from study.errors import StudyError
 from study.hashing import sha256_file
 from study.paths import reports_root
 from study.provenance import collect_provenance
+from study.run_marker import run_dir_is_complete
 from study.stage_cache import StageCache, StageSpec, plan_stages
 
 # tqdm.auto warns in notebooks without ipywidgets; the text progress output is what we want there
@@ -241,15 +242,8 @@ def write_results(ctx: StudyContext, run: RunSpec, rows: list[dict], path: Path)
 
 
 def run_is_done(ctx: StudyContext, run: RunSpec) -> bool:
-    """A run is complete only if its DONE marker matches its results file."""
-    done = ctx.run_dir(run) / "DONE.json"
-    results = ctx.run_dir(run) / "results.csv"
-    if not done.is_file() or not results.is_file():
-        return False
-    try:
-        return json.loads(done.read_text())["results_sha256"] == sha256_file(results)
-    except (OSError, json.JSONDecodeError, KeyError):
-        return False
+    """A run is complete only if its DONE marker matches its results file (``study.run_marker``)."""
+    return run_dir_is_complete(ctx.run_dir(run))
 
 
 def _made_with(ctx: StudyContext, run: RunSpec) -> str | None:
