@@ -36,7 +36,8 @@ def counts_for_file(study_dir: Path, data_root: Path, language: str, split: str,
     for run in runs:
         pred_path = Path(study_dir) / "runs" / run / "predictions" / f"{language}-{split}{Path(gold.file.path).suffix}"
         if not pred_path.is_file():
-            raise StudyError(f"{pred_path}: prediction file missing; the run is incomplete (re-run it)")
+            raise StudyError(f"{pred_path}: prediction file missing; delete {pred_path.parent.parent / 'DONE.json'} "
+                             f"and re-run `study run` to recompute that run")
         predicted_file = read_srl_file(pred_path)
         predicted = []
         for i in gold.sentence_ids:
