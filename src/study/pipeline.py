@@ -242,7 +242,7 @@ def write_results(ctx: StudyContext, run: RunSpec, rows: list[dict], path: Path)
 
 
 def run_is_done(ctx: StudyContext, run: RunSpec) -> bool:
-    """A run is complete only if its DONE marker matches its results file (``study.run_marker``)."""
+    """Whether ``run`` is complete: DONE marker matching its results, predictions present (``study.run_marker``)."""
     return run_dir_is_complete(ctx.run_dir(run))
 
 

@@ -8,7 +8,11 @@ keeping only the last one, so the study's end-to-end compute time can be read of
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
+
+from study.atomic import write_text
 
 
 def time_left(seconds_per_run: list[float], runs_left: int, jobs: int = 1) -> str:
@@ -22,6 +26,11 @@ def time_left(seconds_per_run: list[float], runs_left: int, jobs: int = 1) -> st
     minutes = round(seconds / 60)
     shown = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{max(1, minutes)} min"
     return f"about {shown} left at the mean run time so far"
+
+
+def utc_timestamp() -> str:
+    """Now, as the timings file writes it (``2026-11-26T22:44:34Z``)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def merge_timings(previous: dict | None, current: dict, started: str) -> dict:
@@ -41,7 +50,19 @@ def merge_timings(previous: dict | None, current: dict, started: str) -> dict:
     phases = {k: v for k, v in current.items() if k != "runs"}
     runs = {**previous.get("runs", {}), **current.get("runs", {})}
     invocations = [i for i in previous.get("invocations", []) if i.get("started") != started]
-    invocations.append({"started": started, "saved": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    invocations.append({"started": started, "saved": utc_timestamp(),
                         "runs_executed": sorted(current.get("runs", {})), **phases})
     return {**phases, "runs": runs, "runs_seconds": round(sum(r["seconds"] for r in runs.values()), 1),
             "invocations": invocations}
+
+
+def save_timings(timings_file: Path, timings: dict, started: str) -> None:
+    """Merge this invocation's ``timings`` into ``timings_file`` (the runner calls it after each run and at the end).
+
+    Saving after each run keeps the record of a grid finished over several killed invocations.
+    """
+    try:
+        previous = json.loads(timings_file.read_text()) if timings_file.is_file() else None
+    except json.JSONDecodeError:
+        previous = None  # an unreadable file from an older version: start the record again
+    write_text(timings_file, json.dumps(merge_timings(previous, timings, started), indent=2) + "\n")

@@ -29,7 +29,7 @@ from study.errors import StudyError
 from study.executors import ExecutorSpec, make_submitit_executor, run_with_submitit
 from study.notebooks import execute_notebook, render_html
 from study.pipeline import StudyContext, done_with_other_params, open_study, run_is_done
-from study.progress import merge_timings, time_left
+from study.progress import save_timings, time_left, utc_timestamp
 
 
 @dataclass
@@ -149,7 +149,7 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
             log(f"removed {removed} temporary file(s) a killed run left behind")
         log(f"study '{ctx.config.study_name}': {len(ctx.runs())} runs, reports in {study_dir}")
         timings: dict = {"runs": {}}
-        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        started = utc_timestamp()
         executed = execute_notebook("01_data", study_dir / "01_data.ipynb",
                                     {"params_file": params, "data_root": str(ctx.data_root)})
         render_html(executed)
@@ -219,18 +219,6 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
         if deferred:
             log(f"{len(deferred)} run(s) not run yet (--max-runs): re-run the command to continue the grid")
     return index, not failed and analysis_ok
-
-
-def save_timings(timings_file: Path, timings: dict, started: str) -> None:
-    """Merge this invocation's ``timings`` into ``timings_file`` (after each run and at the end).
-
-    Saving after each run keeps the record of a grid finished over several killed invocations.
-    """
-    try:
-        previous = json.loads(timings_file.read_text()) if timings_file.is_file() else None
-    except json.JSONDecodeError:
-        previous = None  # an unreadable file from an older version: start the record again
-    write_text(timings_file, json.dumps(merge_timings(previous, timings, started), indent=2) + "\n")
 
 
 def split_todo(todo: list, max_runs: int | None) -> tuple[list, list]:
