@@ -131,6 +131,9 @@ class SrlConfig(Strict):
     #: ``per_sentence``: one pass per sentence, predicates paired with words in the head (faster;
     #: speed and F1 of both are in the benchmark, issue 7).
     encoding: Literal["per_predicate", "per_sentence"] = "per_predicate"
+    #: How a word's vector is read from its pieces: ``first`` content piece or ``mean`` of all pieces
+    #: (README, "How the SRL recipe was chosen"). POS always reads the first piece.
+    word_pooling: Literal["first", "mean"] = "first"
     predicate_scope: Literal["verbal_and_copula", "verbal", "all"] = "verbal_and_copula"
     budget: Budget = Budget(unit="steps", per_task=500)
     optim: Optimisation = Optimisation(batch_size=32, max_length=256, warmup_ratio=0.1)

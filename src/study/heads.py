@@ -25,6 +25,43 @@ class CenteredNorm(nn.Module):
         return self.norm(hidden - mean)
 
 
+WORD_POOLINGS = ("first", "mean")
+
+
+def word_vectors(
+    h: torch.Tensor,  # [B, T, H]
+    word_index: torch.Tensor,  # [B, W], first content piece of each word, -1 for padding / cut-off words
+    attention_mask: torch.Tensor,  # [B, T]
+    pooling: str,
+) -> torch.Tensor:  # [B, W, H]
+    """One vector per word: its first content piece (``first``) or the mean of its pieces (``mean``).
+
+    A word's pieces run from its own first piece to the next word's first piece, or to ``</s>`` for
+    the last word in the window, so the span needs no extra input. ``mean`` exists because the first
+    piece of a long German compound or a multi-character Chinese word is often a prefix that carries
+    little of the word (README, "How the SRL recipe was chosen").
+    """
+    idx = word_index.clamp(min=0)
+    hidden = h.size(-1)
+    if pooling == "first":
+        return h.gather(1, idx.unsqueeze(-1).expand(-1, -1, hidden))
+    if pooling != "mean":
+        raise ValueError(f"unknown word pooling {pooling!r}; expected one of {WORD_POOLINGS}")
+    following = torch.cat([word_index[:, 1:], torch.full_like(word_index[:, :1], -1)], dim=1)
+    sep = attention_mask.sum(1, keepdim=True).long() - 1
+    end = torch.where(following >= 0, following, sep.expand_as(following))
+    end = torch.maximum(end, idx + 1)  # padded words: a one-piece span, never read
+    sums = torch.cat([torch.zeros_like(h[:, :1], dtype=torch.float32), h.float().cumsum(1)], dim=1)
+    span_end = end.unsqueeze(-1).expand(-1, -1, hidden)
+    total = sums.gather(1, span_end) - sums.gather(1, idx.unsqueeze(-1).expand(-1, -1, hidden))
+    return (total / (end - idx).unsqueeze(-1).to(total.dtype)).to(h.dtype)
+
+
+def predicate_word(word_index: torch.Tensor, piece: torch.Tensor) -> torch.Tensor:
+    """The word position whose first piece is ``piece`` (row-wise), [P, W] x [P] -> [P]."""
+    return (word_index == piece.unsqueeze(1)).to(torch.long).argmax(1)
+
+
 class TaggingHead(nn.Module):
     """Label every word from its representative piece; optionally conditioned on a predicate.
 
@@ -32,9 +69,13 @@ class TaggingHead(nn.Module):
     predicate is also marked in the input with token type 1). POS: the word vector alone.
     """
 
-    def __init__(self, hidden: int, n_labels: int, conditioned: bool, dropout: float = 0.1) -> None:
+    def __init__(self, hidden: int, n_labels: int, conditioned: bool, dropout: float = 0.1,
+                 pooling: str = "first") -> None:
         super().__init__()
+        if pooling not in WORD_POOLINGS:
+            raise ValueError(f"unknown word pooling {pooling!r}; expected one of {WORD_POOLINGS}")
         self.conditioned = conditioned
+        self.pooling = pooling
         self.center = CenteredNorm(hidden)
         width = 2 * hidden if conditioned else hidden
         self.mlp = nn.Sequential(
@@ -49,12 +90,15 @@ class TaggingHead(nn.Module):
         predicate: torch.Tensor | None = None,  # [B] piece index of the predicate
     ) -> torch.Tensor:  # [B, W, L]
         h = self.center(hidden, attention_mask)
-        idx = word_index.clamp(min=0)
-        words = h.gather(1, idx.unsqueeze(-1).expand(-1, -1, h.size(-1)))
+        words = word_vectors(h, word_index, attention_mask, self.pooling)
         if self.conditioned:
             if predicate is None:
                 raise ValueError("a conditioned tagging head needs predicate positions")
-            pred = h[torch.arange(h.size(0), device=h.device), predicate.clamp(min=0)]
+            rows = torch.arange(h.size(0), device=h.device)
+            if self.pooling == "first":
+                pred = h[rows, predicate.clamp(min=0)]
+            else:
+                pred = words[rows, predicate_word(word_index, predicate)]
             words = torch.cat([words, pred.unsqueeze(1).expand_as(words)], dim=-1)
         return self.mlp(words)
 
@@ -67,8 +111,11 @@ class PairwiseTaggingHead(nn.Module):
     here, as the features ``[word; predicate; word * predicate]`` of each pair.
     """
 
-    def __init__(self, hidden: int, n_labels: int, dropout: float = 0.1) -> None:
+    def __init__(self, hidden: int, n_labels: int, dropout: float = 0.1, pooling: str = "first") -> None:
         super().__init__()
+        if pooling not in WORD_POOLINGS:
+            raise ValueError(f"unknown word pooling {pooling!r}; expected one of {WORD_POOLINGS}")
+        self.pooling = pooling
         self.center = CenteredNorm(hidden)
         self.mlp = nn.Sequential(
             nn.Linear(3 * hidden, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, n_labels)
@@ -82,20 +129,20 @@ class PairwiseTaggingHead(nn.Module):
         predicate_rows: torch.Tensor,  # [P, 2]: (batch row, piece index)
     ) -> torch.Tensor:  # [P, W, L]
         h = self.center(hidden, attention_mask)
-        idx = word_index.clamp(min=0)
-        words = h.gather(1, idx.unsqueeze(-1).expand(-1, -1, h.size(-1)))  # [B, W, H]
+        words = word_vectors(h, word_index, attention_mask, self.pooling)  # [B, W, H]
         row, piece = predicate_rows[:, 0], predicate_rows[:, 1]
         w = words[row]  # [P, W, H]
-        p = h[row, piece].unsqueeze(1).expand_as(w)
+        p = h[row, piece] if self.pooling == "first" else words[row, predicate_word(word_index[row], piece)]
+        p = p.unsqueeze(1).expand_as(w)
         return self.mlp(torch.cat([w, p, w * p], dim=-1))
 
 
-def srl_head(hidden: int, n_labels: int, encoding: str) -> nn.Module:
-    """The SRL head that matches an encoding mode (``per_predicate`` or ``per_sentence``)."""
+def srl_head(hidden: int, n_labels: int, encoding: str, pooling: str = "first") -> nn.Module:
+    """The SRL head for an encoding mode (``per_predicate`` or ``per_sentence``) and a word pooling."""
     if encoding == "per_sentence":
-        return PairwiseTaggingHead(hidden, n_labels)
+        return PairwiseTaggingHead(hidden, n_labels, pooling=pooling)
     if encoding == "per_predicate":
-        return TaggingHead(hidden, n_labels, conditioned=True)
+        return TaggingHead(hidden, n_labels, conditioned=True, pooling=pooling)
     raise ValueError(f"unknown SRL encoding {encoding!r}")
 
 

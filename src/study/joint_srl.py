@@ -51,7 +51,7 @@ def train_joint_srl(
                             config.encoder.freeze_bottom_layers)
     hidden = encoder.config.hidden_size
     heads = {t.name: make_head(t.head, hidden, t.name) for t in tasks}
-    heads[SRL] = srl_head(hidden, len(srl_data.labels), cfg.encoding)
+    heads[SRL] = srl_head(hidden, len(srl_data.labels), cfg.encoding, cfg.word_pooling)
     model = MultiTaskModel(encoder, heads)
 
     counts = [budget_steps(config.intermediate.budget, len(t.train), t.optim.batch_size) for t in tasks]

@@ -17,13 +17,19 @@ WEIGHTS = "srl_model.safetensors"
 META = "srl_model.json"
 
 
+def word_pooling_of(head) -> str:
+    """The head's word pooling (``first`` for heads built before pooling was a choice)."""
+    return getattr(head, "pooling", "first")
+
+
 def save_srl_model(srl: SrlModel, directory: Path, encoder_name: str, freeze_word_embeddings: bool) -> Path:
     from safetensors.torch import save_file
 
     state = {n: p.detach().contiguous() for n, p in srl.model.named_parameters() if p.requires_grad}
     meta = {"encoder": encoder_name, "freeze_word_embeddings": freeze_word_embeddings, "labels": srl.labels,
             "formulation": srl.formulation, "scope": srl.scope, "max_length": srl.wordpieces.max_length,
-            "eval_batch_size": srl.eval_batch_size, "encoding": srl.encoding}
+            "eval_batch_size": srl.eval_batch_size, "encoding": srl.encoding,
+            "word_pooling": word_pooling_of(srl.model.head)}
     with atomic_dir(Path(directory)) as tmp:
         save_file(state, str(tmp / WEIGHTS))
         (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
@@ -45,7 +51,8 @@ def load_srl_model(directory: Path) -> SrlModel:
     meta = json.loads((directory / META).read_text())
     encoder = fresh_encoder(meta["encoder"], meta["freeze_word_embeddings"])
     encoding = meta.get("encoding", "per_predicate")
-    model = EncoderWithHead(encoder, srl_head(encoder.config.hidden_size, len(meta["labels"]), encoding))
+    pooling = meta.get("word_pooling", "first")  # models saved before the key existed read the first piece
+    model = EncoderWithHead(encoder, srl_head(encoder.config.hidden_size, len(meta["labels"]), encoding, pooling))
     load_trainable_state(model, load_file(str(directory / WEIGHTS)))
     model.eval()
     tokenizer = load_tokenizer(meta["encoder"])

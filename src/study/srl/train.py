@@ -151,7 +151,8 @@ def setup_srl_training(
     torch.manual_seed(seed)  # head initialisation
     encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, init_encoder_state,
                             config.encoder.freeze_bottom_layers)
-    model = EncoderWithHead(encoder, srl_head(encoder.config.hidden_size, len(data.labels), cfg.encoding))
+    model = EncoderWithHead(encoder, srl_head(encoder.config.hidden_size, len(data.labels), cfg.encoding,
+                                                     cfg.word_pooling))
     srl = SrlModel(model, data.labels, data.wordpieces, cfg.formulation, cfg.predicate_scope, data.pad_id,
                    cfg.optim.eval_batch_size, cfg.encoding)
 
