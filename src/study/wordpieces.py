@@ -1,7 +1,8 @@
 """Word-level tokenisation shared by the tagging tasks (SRL, POS).
 
-Sentences arrive as words (UD tokens); each word is tokenised on its own and the decision for a
-word is read from one piece. Two facts about this tokenizer shape the code (DESIGN.md):
+Sentences arrive as words (UD tokens); each word is tokenised on its own and located by its first
+content piece (``word_index``); the heads read the word there or average its pieces up to the next
+word's first piece (``srl.word_pooling``). Two facts about this tokenizer shape the code (DESIGN.md):
 
 * A word tokenised alone often starts with a bare ``▁`` piece (86% of Chinese words): the first
   piece then carries no information. A bare leading ``▁`` is dropped when more pieces follow, so
