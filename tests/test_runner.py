@@ -7,6 +7,8 @@ import pytest
 from study.errors import StudyError
 from study.runner import StudyLock, remove_stale_temporaries
 
+from .conftest import REPO
+
 
 def test_stale_temporaries_are_removed_and_finished_files_kept(tmp_path):
     run = tmp_path / "runs" / "none__seed1"
@@ -82,6 +84,28 @@ def test_max_runs_takes_the_first_runs_in_grid_order_and_leaves_the_rest():
     assert split_todo(todo, 2) == (todo[:2], todo[2:])
     assert split_todo(todo, 0) == ([], todo)
     assert split_todo(todo, 5) == (todo, [])
+
+
+def test_schedule_filter_keeps_grid_order_and_defers_the_other_schedules():
+    from study.config import expand_runs, load_params
+    from study.runner import select_schedules, split_todo
+
+    runs = expand_runs(load_params(REPO / "params" / "default.yaml"))
+    chosen, other = select_schedules(runs, ["none", "joint:mnli+squad_v1"])
+    assert [r.run_id for r in chosen] == ["none__seed1", "joint-mnli-squad_v1__seed1", "none__seed2",
+                                          "joint-mnli-squad_v1__seed2", "none__seed3", "joint-mnli-squad_v1__seed3"]
+    assert len(other) == len(runs) - 6 and not {r.run_id for r in chosen} & {r.run_id for r in other}
+    assert select_schedules(runs, None) == (runs, [])
+    assert split_todo(chosen, 1)[0] == chosen[:1]  # --max-runs applies after the filter
+
+
+def test_a_schedule_not_in_the_params_is_refused_before_anything_runs(tmp_path, data_root, encoder_dir):
+    from study.runner import run_study
+
+    with pytest.raises(StudyError, match=r"--schedule 'seq:mnli>squad' is not a schedule of .*smoke.yaml; its "
+                                         r"schedules: none, single:mnli, seq:mnli>squad_v1"):
+        run_study(REPO / "params" / "smoke.yaml", reports_dir=tmp_path, schedules=["none", "seq:mnli>squad"])
+    assert not list(tmp_path.rglob("*.ipynb")) and not list(tmp_path.rglob("DONE.json"))
 
 
 def test_negative_max_runs_is_refused_before_anything_runs(tmp_path):

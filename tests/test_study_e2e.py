@@ -102,7 +102,12 @@ def test_max_runs_zero_reports_the_complete_runs_and_names_the_rest(smoke_run):
         assert "--max-runs 0: 0 run(s) now, 1 left for a later invocation" in out.stdout
         assert "4 run(s) already complete: skipped" in out.stdout  # the deferred run is not counted as done
         assert ": 4/5 runs complete" in out.stdout
-        assert "1 run(s) not run yet (--max-runs)" in out.stdout
+        assert "1 run(s) not run yet: re-run without --max-runs / --schedule" in out.stdout
+        # --schedule none: the baseline runs are complete, the other schedule's run waits
+        out = study("run", "params/smoke.yaml", "--schedule", "none", env=env)
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert "--schedule none: 0 run(s) now, 1 left for a later invocation" in out.stdout
+        assert ": 4/5 runs complete" in out.stdout
         results = pd.read_csv(study_dir / "results.csv", keep_default_na=False)
         assert "single-mnli__seed1" not in set(results["run"]) and results["run"].nunique() == 4
         index = (study_dir / "index.html").read_text()

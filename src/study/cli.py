@@ -91,7 +91,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     executor = executor_from_args(args)
     index, ok = run_study(Path(args.file), reports_dir=args.reports, jobs=args.jobs, executor=executor,
-                          launch=args.launch, max_runs=args.max_runs)
+                          launch=args.launch, max_runs=args.max_runs, schedules=args.schedule)
     print(f"report: {index}")
     return 0 if ok else 1
 
@@ -172,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-runs", type=int, metavar="N",
                      help="execute at most N of the runs still to do (grid order), then analyse and report what "
                           "is complete; re-run to continue (0: only refresh the analysis and the report)")
+    run.add_argument("--schedule", action="append", metavar="SCHEDULE",
+                     help="execute only this schedule's runs (repeatable; as written in the params, e.g. none "
+                          "or seq:mnli>squad_v1), then analyse and report what is complete; re-run without it "
+                          "to finish the grid")
     run.add_argument("--executor", choices=["local", "slurm", "submitit-local"], default="local",
                      help="local: this machine (default); slurm: one SLURM job per run through submitit; "
                           "submitit-local: the same job path as local subprocesses (what the tests use)")

@@ -121,18 +121,21 @@ def execute_run(params_file: str, reports_dir: str, run_id: str, launch: str | N
 
 def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1, log=print,
               executor: ExecutorSpec | None = None, launch: str | None = None,
-              max_runs: int | None = None) -> tuple[Path, bool]:
+              max_runs: int | None = None, schedules: list[str] | None = None) -> tuple[Path, bool]:
     """Run the grid; return (index.html, whether every run attempted succeeded).
 
     ``executor`` picks where runs execute (this machine by default, or SLURM jobs through submitit);
     ``launch`` trains each run under a multi-process launcher (``accelerate launch ...``) first.
     ``max_runs`` caps the runs this invocation executes (grid order, seed-major): a long grid can be
     run in sittings, each ending with the analysis and report of every run complete so far.
+    ``schedules`` (schedule texts such as ``none``) restricts this invocation to those schedules' runs,
+    e.g. the baseline of every seed first; the others stay for a later invocation.
     """
     if max_runs is not None and max_runs < 0:
         raise StudyError(f"--max-runs must be 0 or more, not {max_runs}")
     executor = executor or ExecutorSpec()
     ctx = open_study(params_file, reports_dir)
+    check_schedules(schedules, [s.text for s in ctx.config.parsed_schedules()], params_file)
     study_dir = ctx.study_dir
     params = str(Path(params_file).resolve())
     with StudyLock(study_dir):
@@ -156,9 +159,13 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
         timings["01_data"] = _phase_timing(t0)
         runs = ctx.runs()
         pending = [r for r in runs if not run_is_done(ctx, r)]
-        todo, deferred = split_todo(pending, max_runs)
+        chosen, other = select_schedules(pending, schedules)
+        todo, deferred = split_todo(chosen, max_runs)
+        deferred += other
         if deferred:
-            log(f"--max-runs {max_runs}: {len(todo)} run(s) now, {len(deferred)} left for a later invocation")
+            limits = " ".join(([f"--max-runs {max_runs}"] if max_runs is not None else [])
+                              + [f"--schedule {s}" for s in schedules or []])
+            log(f"{limits}: {len(todo)} run(s) now, {len(deferred)} left for a later invocation")
         outcomes = [RunOutcome(r.run_id, True, 0.0, skipped=True) for r in runs if r not in pending]
         if outcomes:
             log(f"{len(outcomes)} run(s) already complete: skipped")
@@ -217,8 +224,24 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
         if failed:
             log(f"{len(failed)} run(s) failed; fix the cause and re-run the same command to resume")
         if deferred:
-            log(f"{len(deferred)} run(s) not run yet (--max-runs): re-run the command to continue the grid")
+            log(f"{len(deferred)} run(s) not run yet: re-run without --max-runs / --schedule to finish the grid")
     return index, not failed and analysis_ok
+
+
+def check_schedules(schedules: list[str] | None, grid: list[str], params_file: Path) -> None:
+    """Refuse a ``--schedule`` the params file does not have, before anything runs."""
+    for text in schedules or []:
+        if text not in grid:
+            raise StudyError(f"--schedule {text!r} is not a schedule of {params_file}; its schedules: "
+                             f"{', '.join(grid)}")
+
+
+def select_schedules(pending: list, schedules: list[str] | None) -> tuple[list, list]:
+    """(runs of the chosen schedules, the other runs), grid order kept; None chooses every run."""
+    if not schedules:
+        return list(pending), []
+    return ([r for r in pending if r.schedule.text in schedules],
+            [r for r in pending if r.schedule.text not in schedules])
 
 
 def split_todo(todo: list, max_runs: int | None) -> tuple[list, list]:
