@@ -179,7 +179,8 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
             timings["runs"][outcome.run_id] = {"seconds": round(outcome.seconds, 1), "ok": outcome.ok}
             save_timings(study_dir / "timings.json", timings, started)
             state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
-            left = time_left([t["seconds"] for t in timings["runs"].values()], len(runs) - done, jobs)
+            # this invocation's runs only: --max-runs / --schedule leave the others for later
+            left = time_left([t["seconds"] for t in timings["runs"].values()], len(todo) - len(timings["runs"]), jobs)
             log(f"[{done}/{len(runs)} done, {time.perf_counter() - t0:.0f} s elapsed] {outcome.run_id} "
                 f"({outcome.seconds:.0f} s): {state}" + (f"; {left}" if left else ""))
 
