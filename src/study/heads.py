@@ -38,8 +38,9 @@ def word_vectors(
 
     A word's pieces run from its own first piece to the next word's first piece, or to ``</s>`` for
     the last word in the window, so the span needs no extra input. ``mean`` exists because the first
-    piece of a long German compound or a multi-character Chinese word is often a prefix that carries
-    little of the word (README, "How the SRL recipe was chosen").
+    piece of a long German compound is often a prefix that carries little of the word; measured, it
+    gains German 1.4 F1 and loses Korean 2.0 and Chinese 0.8, the macro average unchanged (README,
+    "How the SRL recipe was chosen").
     """
     idx = word_index.clamp(min=0)
     hidden = h.size(-1)
@@ -63,7 +64,7 @@ def predicate_word(word_index: torch.Tensor, piece: torch.Tensor) -> torch.Tenso
 
 
 class TaggingHead(nn.Module):
-    """Label every word from its representative piece; optionally conditioned on a predicate.
+    """Label every word from its word vector (see :func:`word_vectors`); optionally conditioned on a predicate.
 
     SRL (``conditioned=True``): each word's vector is concatenated with the predicate's vector (the
     predicate is also marked in the input with token type 1). POS: the word vector alone.
