@@ -28,6 +28,13 @@ class CenteredNorm(nn.Module):
 WORD_POOLINGS = ("first", "mean")
 
 
+def check_word_pooling(pooling: str) -> str:
+    """``pooling`` if it is one of :data:`WORD_POOLINGS` (heads check at construction, not mid-training)."""
+    if pooling not in WORD_POOLINGS:
+        raise ValueError(f"unknown word pooling {pooling!r}; expected one of {WORD_POOLINGS}")
+    return pooling
+
+
 def word_vectors(
     h: torch.Tensor,  # [B, T, H]
     word_index: torch.Tensor,  # [B, W], first content piece of each word, -1 for padding / cut-off words
@@ -44,10 +51,8 @@ def word_vectors(
     """
     idx = word_index.clamp(min=0)
     hidden = h.size(-1)
-    if pooling == "first":
+    if check_word_pooling(pooling) == "first":
         return h.gather(1, idx.unsqueeze(-1).expand(-1, -1, hidden))
-    if pooling != "mean":
-        raise ValueError(f"unknown word pooling {pooling!r}; expected one of {WORD_POOLINGS}")
     following = torch.cat([word_index[:, 1:], torch.full_like(word_index[:, :1], -1)], dim=1)
     sep = attention_mask.sum(1, keepdim=True).long() - 1
     end = torch.where(following >= 0, following, sep.expand_as(following))
@@ -58,9 +63,19 @@ def word_vectors(
     return (total / (end - idx).unsqueeze(-1).to(total.dtype)).to(h.dtype)
 
 
-def predicate_word(word_index: torch.Tensor, piece: torch.Tensor) -> torch.Tensor:
-    """The word position whose first piece is ``piece`` (row-wise), [P, W] x [P] -> [P]."""
-    return (word_index == piece.unsqueeze(1)).to(torch.long).argmax(1)
+def predicate_vectors(
+    h: torch.Tensor,  # [B, T, H], what ``words`` was pooled from
+    words: torch.Tensor,  # [B, W, H], :func:`word_vectors` of ``h``
+    word_index: torch.Tensor,  # [B, W]
+    rows: torch.Tensor,  # [P] batch row of each predicate
+    piece: torch.Tensor,  # [P] the predicate's first piece
+    pooling: str,
+) -> torch.Tensor:  # [P, H]
+    """Each predicate's vector, pooled as its sentence's words are (the same choice on both sides of a pair)."""
+    if pooling == "first":
+        return h[rows, piece.clamp(min=0)]
+    word = (word_index[rows] == piece.unsqueeze(1)).to(torch.long).argmax(1)  # the word starting at ``piece``
+    return words[rows, word]
 
 
 class TaggingHead(nn.Module):
@@ -73,10 +88,8 @@ class TaggingHead(nn.Module):
     def __init__(self, hidden: int, n_labels: int, conditioned: bool, dropout: float = 0.1,
                  pooling: str = "first") -> None:
         super().__init__()
-        if pooling not in WORD_POOLINGS:
-            raise ValueError(f"unknown word pooling {pooling!r}; expected one of {WORD_POOLINGS}")
         self.conditioned = conditioned
-        self.pooling = pooling
+        self.pooling = check_word_pooling(pooling)
         self.center = CenteredNorm(hidden)
         width = 2 * hidden if conditioned else hidden
         self.mlp = nn.Sequential(
@@ -96,10 +109,7 @@ class TaggingHead(nn.Module):
             if predicate is None:
                 raise ValueError("a conditioned tagging head needs predicate positions")
             rows = torch.arange(h.size(0), device=h.device)
-            if self.pooling == "first":
-                pred = h[rows, predicate.clamp(min=0)]
-            else:
-                pred = words[rows, predicate_word(word_index, predicate)]
+            pred = predicate_vectors(h, words, word_index, rows, predicate, self.pooling)
             words = torch.cat([words, pred.unsqueeze(1).expand_as(words)], dim=-1)
         return self.mlp(words)
 
@@ -114,9 +124,7 @@ class PairwiseTaggingHead(nn.Module):
 
     def __init__(self, hidden: int, n_labels: int, dropout: float = 0.1, pooling: str = "first") -> None:
         super().__init__()
-        if pooling not in WORD_POOLINGS:
-            raise ValueError(f"unknown word pooling {pooling!r}; expected one of {WORD_POOLINGS}")
-        self.pooling = pooling
+        self.pooling = check_word_pooling(pooling)
         self.center = CenteredNorm(hidden)
         self.mlp = nn.Sequential(
             nn.Linear(3 * hidden, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, n_labels)
@@ -133,8 +141,8 @@ class PairwiseTaggingHead(nn.Module):
         words = word_vectors(h, word_index, attention_mask, self.pooling)  # [B, W, H]
         row, piece = predicate_rows[:, 0], predicate_rows[:, 1]
         w = words[row]  # [P, W, H]
-        p = h[row, piece] if self.pooling == "first" else words[row, predicate_word(word_index[row], piece)]
-        p = p.unsqueeze(1).expand_as(w)
+        # pieces are >= 0 here (collate_sentences): the clamp in predicate_vectors changes nothing
+        p = predicate_vectors(h, words, word_index, row, piece, self.pooling).unsqueeze(1).expand_as(w)
         return self.mlp(torch.cat([w, p, w * p], dim=-1))
 
 

@@ -17,11 +17,6 @@ WEIGHTS = "srl_model.safetensors"
 META = "srl_model.json"
 
 
-def word_pooling_of(head) -> str:
-    """The head's word pooling (``first`` for heads built before pooling was a choice)."""
-    return getattr(head, "pooling", "first")
-
-
 def save_srl_model(srl: SrlModel, directory: Path, encoder_name: str, freeze_word_embeddings: bool) -> Path:
     from safetensors.torch import save_file
 
@@ -29,7 +24,7 @@ def save_srl_model(srl: SrlModel, directory: Path, encoder_name: str, freeze_wor
     meta = {"encoder": encoder_name, "freeze_word_embeddings": freeze_word_embeddings, "labels": srl.labels,
             "formulation": srl.formulation, "scope": srl.scope, "max_length": srl.wordpieces.max_length,
             "eval_batch_size": srl.eval_batch_size, "encoding": srl.encoding,
-            "word_pooling": word_pooling_of(srl.model.head)}
+            "word_pooling": srl.model.head.pooling}
     with atomic_dir(Path(directory)) as tmp:
         save_file(state, str(tmp / WEIGHTS))
         (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
