@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:
-    from study.bundle import resolve_data_root
+    from study.data.bundle import resolve_data_root
 
     return resolve_data_root()
 

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from study.analysis import check_provenance, default_family
+from study.analysis.compare import check_provenance, default_family
+from study.analysis.tables import written_summary
 from study.config import load_params
-from study.errors import StudyError
-from study.report_tables import written_summary
+from study.infra.errors import StudyError
 
 from .conftest import REPO
 
@@ -63,8 +63,8 @@ def _study_with_predictions(tmp_path, data_root):
     """Two runs scored on the real German and French test files: one perfect, one missing arguments."""
     from dataclasses import replace
 
-    from study.srl.conllu import read_srl_file, write_srl_file
-    from study.srl.data import srl_path
+    from study.target.srl.conllu import read_srl_file, write_srl_file
+    from study.target.srl.data import srl_path
 
     for lang in ("de", "fr"):
         gold = read_srl_file(srl_path(data_root, lang, "test"))
@@ -78,8 +78,8 @@ def _study_with_predictions(tmp_path, data_root):
 
 
 def test_prediction_counts_are_recomputed_from_files_the_same_with_any_number_of_workers(tmp_path, data_root):
-    from study.prediction_counts import prediction_counts
-    from study.srl.data import load_split, srl_path
+    from study.analysis.prediction_counts import prediction_counts
+    from study.target.srl.data import load_split, srl_path
 
     study = _study_with_predictions(tmp_path, data_root)
     wanted = {("de", "test"): ["perfect", "worse"], ("fr", "test"): ["perfect", "worse"]}
@@ -101,7 +101,7 @@ def test_prediction_counts_are_recomputed_from_files_the_same_with_any_number_of
 
 
 def test_a_missing_prediction_file_is_named_even_from_a_worker(tmp_path, data_root):
-    from study.prediction_counts import prediction_counts
+    from study.analysis.prediction_counts import prediction_counts
 
     study = _study_with_predictions(tmp_path, data_root)
     (study / "runs" / "worse" / "predictions" / "fr-test.conllu").unlink()
@@ -118,7 +118,7 @@ def test_parallel_counts_work_from_a_script_without_a_main_guard(tmp_path, data_
     study = _study_with_predictions(tmp_path, data_root)
     script = tmp_path / "quick_look.py"
     script.write_text(
-        "from study.prediction_counts import prediction_counts\n"
+        "from study.analysis.prediction_counts import prediction_counts\n"
         f"counts = prediction_counts({str(study)!r}, {str(data_root)!r}, "
         "{('de', 'test'): ['perfect'], ('fr', 'test'): ['worse']}, 'verbal_and_copula', workers=2)\n"
         "print(sorted(counts))\n")

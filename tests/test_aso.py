@@ -1,4 +1,4 @@
-"""study.aso must give deepsig's ASO numbers (the cited reference) on the same inputs and seed."""
+"""study.analysis.aso must give deepsig's ASO numbers (the cited reference) on the same inputs and seed."""
 
 import warnings
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from deepsig import aso as deepsig_aso
 
-from study.aso import aso, violation_ratios
+from study.analysis.aso import aso, violation_ratios
 
 
 def _reference(a, b, **kw) -> float:

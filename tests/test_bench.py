@@ -47,7 +47,7 @@ def test_a_grid_shaped_study_is_built_from_one_finished_run(tmp_path):
 
     from study.bench.analysis_shape import replicate_study
     from study.config import load_params
-    from study.hashing import sha256_file
+    from study.infra.hashing import sha256_file
 
     src = tmp_path / "src"
     (src / "predictions").mkdir(parents=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from study.bundle import require_valid_bundle, resolve_data_root, verify_bundle
-from study.errors import DataError
+from study.data.bundle import require_valid_bundle, resolve_data_root, verify_bundle
+from study.infra.errors import DataError
 
 
 def test_real_bundle_verifies_with_documented_counts(data_root):
@@ -69,7 +69,7 @@ def test_memo_gives_the_same_report_without_hashing_again(mini_bundle, monkeypat
             _age(path)
     first = verify_bundle(mini_bundle)
     hashed = []
-    import study.bundle as bundle
+    import study.data.bundle as bundle
 
     real = bundle.sha256_file
     monkeypatch.setattr(bundle, "sha256_file", lambda p: hashed.append(p.name) or real(p))
@@ -97,7 +97,7 @@ def test_memo_does_not_hide_a_file_altered_after_it_verified(mini_bundle):
 
 
 def test_recently_written_files_are_not_remembered(mini_bundle, monkeypatch):
-    import study.bundle as bundle
+    import study.data.bundle as bundle
 
     verify_bundle(mini_bundle)  # the copies were just written: racy, so nothing is remembered
     hashed = []
@@ -110,7 +110,7 @@ def test_recently_written_files_are_not_remembered(mini_bundle, monkeypatch):
 def test_a_damaged_memo_is_ignored(mini_bundle):
     import json
 
-    import study.bundle as bundle
+    import study.data.bundle as bundle
 
     for p in mini_bundle.rglob("*"):
         if p.is_file():
@@ -130,7 +130,7 @@ def test_a_damaged_memo_is_ignored(mini_bundle):
 def test_remembered_hash_follows_the_file(tmp_path):
     import os
 
-    from study.hashing import sha256_file, sha256_file_remembered
+    from study.infra.hashing import sha256_file, sha256_file_remembered
 
     path = tmp_path / "weights.bin"
     path.write_bytes(b"a" * 1000)

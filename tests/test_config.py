@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from study.config import expand_runs, load_params, resolve_languages, validate_params
-from study.errors import ParamsError
-from study.schedules import ScheduleError, parse_schedule
+from study.config import expand_runs, load_params, validate_params
+from study.config.schedules import ScheduleError, parse_schedule
+from study.data.languages import resolve_languages
+from study.infra.errors import ParamsError
 
 from .conftest import REPO
 
@@ -188,7 +189,7 @@ def test_declared_comparisons_must_name_schedules_of_the_study():
 
 
 def test_a_params_file_injected_by_papermill_f_is_opened_like_the_file(tmp_path, monkeypatch):
-    from study.notebook_params import params_from_notebook
+    from study.orchestration.notebook_params import params_from_notebook
 
     monkeypatch.setenv("STUDY_CACHE", str(tmp_path))
     assert params_from_notebook("params/default.yaml", {"run_id": "x", "data_root": None}) == \
@@ -204,7 +205,7 @@ def test_a_params_file_injected_by_papermill_f_is_opened_like_the_file(tmp_path,
 
 def test_options_at_their_hash_neutral_values_keep_the_hash_from_before_the_options_existed():
     from study.config import HASH_NEUTRAL, NOT_IN_RUN_HASH
-    from study.hashing import stable_hash
+    from study.infra.hashing import stable_hash
 
     smoke = load_params(REPO / "params" / "smoke.yaml")  # the code defaults: fused AdamW, deterministic kernels
     assert (smoke.runtime.optimizer, smoke.runtime.deterministic) == ("fused", True)

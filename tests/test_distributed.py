@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from study.distributed import local_share
-from study.stage_cache import StageCache, StageSpec
+from study.intermediate.stage_cache import StageCache, StageSpec
+from study.training.distributed import local_share
 
 
 @pytest.mark.parametrize("n, world", [(8, 2), (7, 2), (12, 3), (5, 4)])
@@ -75,8 +75,8 @@ def _tiny_tagger():
     import torch
     from transformers import BertConfig, BertModel
 
-    from study.heads import TaggingHead
-    from study.models import EncoderWithHead
+    from study.training.heads import TaggingHead
+    from study.training.models import EncoderWithHead
 
     torch.manual_seed(0)
     config = BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -85,7 +85,7 @@ def _tiny_tagger():
 
 
 def _tagging_data():
-    from study.srl.data import TaggingInstance
+    from study.target.srl.data import TaggingInstance
 
     rng = np.random.default_rng(0)
     out = []
@@ -97,10 +97,10 @@ def _tagging_data():
 
 
 def _fit(checkpoint_dir, total_steps: int = STEPS):
-    from study.batching import SeededBatchStream, collate_tagging
     from study.config import Optimisation
-    from study.engine import Engine
-    from study.heads import tagging_loss
+    from study.training.batching import SeededBatchStream, collate_tagging
+    from study.training.engine import Engine
+    from study.training.heads import tagging_loss
 
     data = _tagging_data()
     model = _tiny_tagger()
@@ -128,7 +128,7 @@ def _ddp_worker(rank: int, port: int, out: str, checkpoint_dir: str | None, tota
 
     os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank),
                        "WORLD_SIZE": "2", "LOCAL_RANK": str(rank), "LOCAL_WORLD_SIZE": "2", "OMP_NUM_THREADS": "1"})
-    from study.distributed import shutdown
+    from study.training.distributed import shutdown
 
     result = _fit(Path(checkpoint_dir) if checkpoint_dir else None, total_steps)
     if rank == 0:

@@ -11,8 +11,8 @@ import pytest
 
 from study.encoder.build import build_encoder, default_sources
 from study.encoder.e5bin import read_e5_file
-from study.errors import EncoderError
-from study.hashing import sha256_file
+from study.infra.errors import EncoderError
+from study.infra.hashing import sha256_file
 
 
 @pytest.fixture(scope="module")

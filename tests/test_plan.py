@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import math
 
-from study.pipeline import open_study
-from study.plan import estimate_compute, format_plan, plan_study, stage_sequences
+from study.orchestration.plan import estimate_compute, format_plan, plan_study, stage_sequences
+from study.orchestration.run import open_study
 
 from .conftest import REPO
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from study.encoder.e5bin import dequantize_q4_0
-from study.errors import EncoderError
+from study.infra.errors import EncoderError
 
 
 def make_block(scale: float, nibbles: list[int]) -> bytes:

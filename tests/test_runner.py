@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from study.errors import StudyError
-from study.runner import StudyLock, remove_stale_temporaries
+from study.infra.errors import StudyError
+from study.orchestration.grid import StudyLock, remove_stale_temporaries
 
 from .conftest import REPO
 
@@ -26,7 +26,7 @@ def test_stale_temporaries_are_removed_and_finished_files_kept(tmp_path):
 def test_atomic_writes_get_normal_permissions(tmp_path):
     import os
 
-    from study.atomic import write_text
+    from study.infra.atomic import write_text
 
     mask = os.umask(0o022)
     try:
@@ -37,7 +37,7 @@ def test_atomic_writes_get_normal_permissions(tmp_path):
 
 
 def test_time_left_is_the_mean_run_time_times_runs_left():
-    from study.progress import time_left
+    from study.orchestration.progress import time_left
 
     assert time_left([], 5) == ""  # nothing measured yet: no guess
     assert time_left([600.0, 1200.0], 0) == ""
@@ -47,7 +47,7 @@ def test_time_left_is_the_mean_run_time_times_runs_left():
 
 
 def test_timings_accumulate_over_invocations_of_a_resumed_grid():
-    from study.progress import merge_timings
+    from study.orchestration.progress import merge_timings
 
     first = merge_timings(None, {"runs": {"a": {"seconds": 100.0, "ok": True}, "b": {"seconds": 50.0, "ok": False}},
                                  "total": {"seconds": 160.0}}, started="T1")
@@ -63,7 +63,7 @@ def test_timings_accumulate_over_invocations_of_a_resumed_grid():
 
 
 def test_an_invocation_saved_after_each_run_keeps_one_entry_and_survives_being_killed():
-    from study.progress import merge_timings
+    from study.orchestration.progress import merge_timings
 
     # the runner saves after every run: a killed invocation keeps the runs it finished
     saved = merge_timings(None, {"runs": {"a": {"seconds": 100.0, "ok": True}}}, started="T1")
@@ -77,7 +77,7 @@ def test_an_invocation_saved_after_each_run_keeps_one_entry_and_survives_being_k
 
 
 def test_max_runs_takes_the_first_runs_in_grid_order_and_leaves_the_rest():
-    from study.runner import split_todo
+    from study.orchestration.grid import split_todo
 
     todo = ["none__seed1", "single-mnli__seed1", "none__seed2"]
     assert split_todo(todo, None) == (todo, [])
@@ -88,7 +88,7 @@ def test_max_runs_takes_the_first_runs_in_grid_order_and_leaves_the_rest():
 
 def test_schedule_filter_keeps_grid_order_and_defers_the_other_schedules():
     from study.config import expand_runs, load_params
-    from study.runner import select_schedules, split_todo
+    from study.orchestration.grid import select_schedules, split_todo
 
     runs = expand_runs(load_params(REPO / "params" / "default.yaml"))
     chosen, other = select_schedules(runs, ["none", "joint:mnli+squad_v1"])
@@ -100,7 +100,7 @@ def test_schedule_filter_keeps_grid_order_and_defers_the_other_schedules():
 
 
 def test_a_schedule_not_in_the_params_is_refused_before_anything_runs(tmp_path, data_root, encoder_dir):
-    from study.runner import run_study
+    from study.orchestration.grid import run_study
 
     with pytest.raises(StudyError, match=r"--schedule 'seq:mnli>squad' is not a schedule of .*smoke.yaml; its "
                                          r"schedules: none, single:mnli, seq:mnli>squad_v1"):
@@ -111,8 +111,8 @@ def test_a_schedule_not_in_the_params_is_refused_before_anything_runs(tmp_path, 
 def test_negative_max_runs_is_refused_before_anything_runs(tmp_path):
     import pytest
 
-    from study.errors import StudyError
-    from study.runner import run_study
+    from study.infra.errors import StudyError
+    from study.orchestration.grid import run_study
 
     with pytest.raises(StudyError, match="--max-runs must be 0 or more"):
         run_study(tmp_path / "never-opened.yaml", reports_dir=tmp_path, max_runs=-1)
@@ -123,9 +123,9 @@ def test_a_run_copied_without_its_predictions_is_not_complete(tmp_path):
     """The committed report has no prediction files: such a run is recomputed, not analysed and failed on."""
     import json
 
-    from study.analysis import load_results
-    from study.hashing import sha256_file
-    from study.run_marker import run_dir_is_complete
+    from study.analysis.compare import load_results
+    from study.infra.hashing import sha256_file
+    from study.infra.layout import run_dir_is_complete
 
     run_dir = tmp_path / "runs" / "none__seed1"
     (run_dir / "predictions").mkdir(parents=True)

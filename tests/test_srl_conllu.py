@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from study.errors import DataError
-from study.srl.conllu import read_srl_file, write_srl_file
-from study.srl.data import load_split, srl_path
+from study.infra.errors import DataError
+from study.target.srl.conllu import read_srl_file, write_srl_file
+from study.target.srl.data import load_split, srl_path
 
 HEADER13 = ("# global.columns = ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC UP:PRED UP:ARGHEADS "
             "UP:ARGSPANS\n")

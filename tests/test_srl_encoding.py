@@ -6,20 +6,20 @@ import numpy as np
 import pytest
 import torch
 
-from study.batching import collate_sentences
-from study.heads import PairwiseTaggingHead, srl_head, tagging_loss
-from study.models import EncoderWithHead, fresh_encoder
-from study.srl.data import (
+from study.target.srl.data import (
     build_srl_instances,
     build_srl_sentence_instances,
     label_inventory,
     load_split,
     srl_path,
 )
-from study.srl.metrics import score
-from study.srl.saved import load_srl_model, save_srl_model
-from study.srl.train import SrlModel
-from study.wordpieces import WordPieceEncoder
+from study.target.srl.metrics import score
+from study.target.srl.saved import load_srl_model, save_srl_model
+from study.target.srl.train import SrlModel
+from study.training.batching import collate_sentences
+from study.training.heads import PairwiseTaggingHead, srl_head, tagging_loss
+from study.training.models import EncoderWithHead, fresh_encoder
+from study.training.wordpieces import WordPieceEncoder
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from study.srl.conllu import Argument, Predicate, Sentence, Word
-from study.srl.metrics import score
-from study.srl.scope import in_scope
+from study.target.srl.conllu import Argument, Predicate, Sentence, Word
+from study.target.srl.metrics import score
+from study.target.srl.scope import in_scope
 
 
 def P(word: int, *args: tuple[str, int], spans: dict | None = None) -> Predicate:
@@ -92,7 +92,7 @@ def test_predicate_scope():
 
 
 def test_first_instances_take_whole_sentences():
-    from study.srl.metrics import leading_sentences
+    from study.target.srl.metrics import leading_sentences
 
     gold = [[P(1), P(2)], [P(1)], [P(3), P(4), P(5)], [P(1)]]
     assert leading_sentences(gold, 0) == 0
@@ -106,8 +106,8 @@ def test_prefix_scores_read_back_a_prediction_file(tmp_path, data_root):
     """Gold written as predictions scores 1.0 on the prefix and on the whole file."""
     import shutil
 
-    from study.srl.data import srl_path
-    from study.srl.evaluate import prefix_scores
+    from study.target.srl.data import srl_path
+    from study.target.srl.evaluate import prefix_scores
 
     (tmp_path / "predictions").mkdir()
     shutil.copy(srl_path(data_root, "de", "test"), tmp_path / "predictions" / "de-test.conllu")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from study import stats as S
+from study.analysis import stats as S
 
 
 def decomposable(values: np.ndarray) -> np.ndarray:

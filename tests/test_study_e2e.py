@@ -9,7 +9,6 @@ import shutil
 
 import pandas as pd
 import pytest
-
 from study.browser_check import check_pages, find_chromium
 
 from .conftest import REPO as REPO_ROOT
@@ -128,7 +127,7 @@ def test_a_second_writer_is_refused(smoke_run):
     finally:
         lock.unlink()
     assert out.returncode == 2 and "another `study run` is writing this study" in out.stderr
-    from study.runner import StudyLock
+    from study.orchestration.grid import StudyLock
 
     lock.write_text(f"{os.uname().nodename} 999999999\n")  # a crashed holder: its lock is taken over
     with StudyLock(lock.parent):

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from study.config import TaskConfig
-from study.errors import DataError, StudyError
-from study.tasks import loaders as L
+from study.infra.errors import DataError, StudyError
+from study.tasks import readers as L
 from study.tasks.examples import LoadReport
-from study.tasks.sources import load_task
+from study.tasks.load import load_task
 from study.tasks.splits import group_fraction, split_by_group
 
 BUNDLED = ["mnli", "snli", "anli_plus", "qqp", "sst2", "rte", "squad_v1", "squad_v2", "hellaswag", "cosmosqa", "csqa"]
@@ -122,7 +122,7 @@ def test_ccg_needs_user_data(data_root):
 
 def test_sampler_probabilities_follow_their_formulas():
     from study.config import Sampler
-    from study.stages import sampler_probabilities, task_schedule
+    from study.intermediate.stages import sampler_probabilities, task_schedule
 
     sizes = [9000, 1000]
     np.testing.assert_allclose(sampler_probabilities(Sampler(kind="uniform"), sizes), [0.5, 0.5])

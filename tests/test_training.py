@@ -7,16 +7,16 @@ import pytest
 import torch
 import yaml
 
-from study.batching import SeededBatchStream, collate_tagging
 from study.config import RuntimeConfig, validate_params
-from study.engine import CHECKPOINT, Engine
-from study.heads import TaggingHead, tagging_loss
-from study.models import EncoderWithHead, encoder_state, fresh_encoder
-from study.srl.data import build_srl_instances, label_inventory, load_split, srl_path
-from study.stage_cache import StageCache, plan_stages
-from study.stages import MultiTaskModel, make_head, prepare_task, task_loss, train_stage
+from study.intermediate.stage_cache import StageCache, plan_stages
+from study.intermediate.stages import MultiTaskModel, make_head, prepare_task, task_loss, train_stage
+from study.target.srl.data import build_srl_instances, label_inventory, load_split, srl_path
 from study.tasks.features import collate
-from study.wordpieces import WordPieceEncoder
+from study.training.batching import SeededBatchStream, collate_tagging
+from study.training.engine import CHECKPOINT, Engine
+from study.training.heads import TaggingHead, tagging_loss
+from study.training.models import EncoderWithHead, encoder_state, fresh_encoder
+from study.training.wordpieces import WordPieceEncoder
 
 from .conftest import REPO
 
@@ -162,14 +162,14 @@ def test_each_head_learns(data_root, tokenizer, task):
     prepared = prepare_task(cfg, task, data_root, tokenizer)
     torch.manual_seed(0)
     encoder = fresh_encoder("multilingual-e5-small-q4", True)
-    model = MultiTaskModel(encoder, {task: make_head(prepared.head, 384, task)})
+    model = MultiTaskModel(encoder, {task: make_head(prepared, 384)})
     batch = collate(prepared.train[:4], tokenizer.pad_token_id)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
     model.train()
     torch.manual_seed(0)
     losses = []
     for _ in range(6):  # fit one small batch: the loss must fall
-        loss = task_loss(prepared.head, model(task, batch), batch)
+        loss = task_loss(prepared, model(task, batch), batch)
         loss.backward()
         opt.step()
         opt.zero_grad()
@@ -229,7 +229,7 @@ def test_stage_cache_reuses_and_retrains_on_key_change(tiny_tasks, tokenizer, tm
 
 
 def test_joint_srl_plan_gives_every_task_exactly_its_budget():
-    from study.joint_srl import interleaved_plan
+    from study.target.joint_srl import interleaved_plan
 
     plan = interleaved_plan([5, 3, 8], seed=4)
     assert np.bincount(plan).tolist() == [5, 3, 8]
@@ -240,8 +240,8 @@ def test_joint_srl_plan_gives_every_task_exactly_its_budget():
 
 def test_joint_srl_run_trains_srl_inside_the_mixture_and_resumes(data_root, tokenizer, tmp_path):
     from study.config import RunSpec
-    from study.joint_srl import train_joint_srl
-    from study.schedules import parse_schedule
+    from study.config.schedules import parse_schedule
+    from study.target.joint_srl import train_joint_srl
 
     cfg = smoke_config(**{"srl.max_train_sentences": 60, "srl.max_dev_sentences": 8, "srl.budget.per_task": 3,
                           "srl.eval_every": 2, "intermediate.budget.per_task": 2})

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from study.heads import PairwiseTaggingHead, TaggingHead, srl_head, word_vectors
+from study.training.heads import PairwiseTaggingHead, TaggingHead, srl_head, word_vectors
 
 # one sentence: <s> [w1: pieces 1,2] [w2: piece 3] [w3: pieces 4,5,6] </s> at 7, one padding position at 8;
 # a second, shorter sentence whose last word is cut off by the window (-1).
@@ -75,11 +75,11 @@ def test_pooling_changes_the_scores_of_multi_piece_words_only():
 
 def test_saved_model_keeps_its_pooling_and_older_models_load_as_first(data_root, encoder_dir, tmp_path):
     from study.encoder.load import load_tokenizer
-    from study.models import EncoderWithHead, fresh_encoder
-    from study.srl.data import label_inventory, load_split, srl_path
-    from study.srl.saved import META, load_srl_model, save_srl_model
-    from study.srl.train import SrlModel
-    from study.wordpieces import WordPieceEncoder
+    from study.target.srl.data import label_inventory, load_split, srl_path
+    from study.target.srl.saved import META, load_srl_model, save_srl_model
+    from study.target.srl.train import SrlModel
+    from study.training.models import EncoderWithHead, fresh_encoder
+    from study.training.wordpieces import WordPieceEncoder
 
     tokenizer = load_tokenizer("multilingual-e5-small-q4")
     dev = load_split(srl_path(data_root, "en", "dev"), "en", "dev", "verbal_and_copula", 8)

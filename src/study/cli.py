@@ -1,6 +1,6 @@
 """The ``study`` command: build the encoder, check the data, inspect params, run the study.
 
-Every user-fixable problem surfaces as a :class:`~study.errors.StudyError` and is printed as a
+Every user-fixable problem surfaces as a :class:`~study.infra.errors.StudyError` and is printed as a
 single line (``study: error: ...``) with a non-zero exit status; anything else is a bug and keeps
 its traceback.
 """
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from study.errors import StudyError
+from study.infra.errors import StudyError
 
 _WRITE_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EDQUOT}
 
@@ -43,7 +43,7 @@ def _cmd_model_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_check(args: argparse.Namespace) -> int:
-    from study.bundle import format_inventory, verify_bundle
+    from study.data.bundle import format_inventory, verify_bundle
 
     report = verify_bundle(args.data_root)
     print(f"data bundle: {report.root}")
@@ -72,10 +72,10 @@ def _cmd_params_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_provenance(args: argparse.Namespace) -> int:
-    from study.bundle import require_valid_bundle
     from study.config import load_params
+    from study.data.bundle import require_valid_bundle
     from study.encoder.load import encoder_fingerprint
-    from study.provenance import collect_provenance
+    from study.infra.provenance import collect_provenance
 
     config = load_params(args.file) if args.file else None
     bundle = require_valid_bundle(config.data_root if config else None)
@@ -86,8 +86,8 @@ def _cmd_provenance(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from study.executors import executor_from_args
-    from study.runner import run_study
+    from study.orchestration.executors import executor_from_args
+    from study.orchestration.grid import run_study
 
     executor = executor_from_args(args)
     index, ok = run_study(Path(args.file), reports_dir=args.reports, jobs=args.jobs, executor=executor,
@@ -97,7 +97,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_train_run(args: argparse.Namespace) -> int:
-    from study.launch import train_one_run
+    from study.orchestration.launch import train_one_run
 
     results = train_one_run(Path(args.file), args.run, args.reports)
     if results is not None:
@@ -106,7 +106,7 @@ def _cmd_train_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_srl_score(args: argparse.Namespace) -> int:
-    from study.srl.user_score import score_user_file
+    from study.target.srl.user_score import score_user_file
 
     out = score_user_file(Path(args.run), Path(args.file), args.language, args.out)
     print(f"predictions and metrics: {out}")
@@ -114,7 +114,7 @@ def _cmd_srl_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from study.plan import format_plan, plan_study
+    from study.orchestration.plan import format_plan, plan_study
 
     print(format_plan(plan_study(Path(args.file), args.throughput)))
     return 0
@@ -122,7 +122,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from study.bench.suite import BenchOptions, format_markdown, run_bench
-    from study.paths import reports_root
+    from study.infra.paths import reports_root
 
     options = BenchOptions(params=str(args.params), smoke_params=str(args.smoke_params), steps=args.steps,
                            default_study=args.default_study, skip=args.skip or [], reuse=args.reuse)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from study.config import StudyConfig, expand_runs
-from study.hashing import sha256_file
+from study.infra.hashing import sha256_file
 
 
 def replicate_study(source_run: Path, config: StudyConfig, study_dir: Path, jitter: float = 0.01) -> int:
@@ -50,8 +50,8 @@ def replicate_study(source_run: Path, config: StudyConfig, study_dir: Path, jitt
 
 
 def time_analysis(source_run: Path, config: StudyConfig, data_root: Path, work_dir: Path) -> dict:
-    """Seconds :func:`study.analysis.compare_schedules` takes on ``config``'s grid shape."""
-    from study.analysis import compare_schedules
+    """Seconds :func:`study.analysis.compare.compare_schedules` takes on ``config``'s grid shape."""
+    from study.analysis.compare import compare_schedules
 
     study_dir = Path(work_dir) / config.study_name
     n_runs = replicate_study(source_run, config, study_dir)

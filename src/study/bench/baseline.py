@@ -36,7 +36,7 @@ def encode_pair(tokenizer, forms: list[str], predicate_word: int, tags: list[int
 
 
 def _split_features(split, tokenizer, label_ids: dict[str, int] | None, formulation: str, max_length: int):
-    from study.srl.data import bio_labels, head_labels
+    from study.target.srl.data import bio_labels, head_labels
 
     features, keys, firsts = [], [], []
     for s_idx, (sentence, preds) in enumerate(zip(split.sentences, split.predicates, strict=True)):
@@ -83,10 +83,10 @@ def run_trainer_baseline(params_file: str, steps: int, batch_size: int, seed: in
 
     from study.config import load_params
     from study.encoder.load import ensure_available, load_tokenizer, resolve_encoder
-    from study.paths import default_data_root
-    from study.srl.data import label_inventory, load_split, srl_path
-    from study.srl.metrics import score
-    from study.srl.predict import predictions_for_split
+    from study.infra.paths import default_data_root
+    from study.target.srl.data import label_inventory, load_split, srl_path
+    from study.target.srl.metrics import score
+    from study.target.srl.predict import predictions_for_split
 
     config = load_params(Path(params_file))
     cfg = config.srl

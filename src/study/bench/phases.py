@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from study.bench.flops import gemm_flops, training_flops
-from study.paths import cache_root
+from study.infra.paths import cache_root
 
 
 def _config(args):
@@ -53,9 +53,9 @@ def phase_gemm(args) -> dict:
 def phase_srl_engine(args) -> dict:
     """The study's SRL training path for ``steps`` steps: throughput, FLOPs, then English dev F1."""
     from study.encoder.load import load_tokenizer
-    from study.paths import default_data_root
-    from study.srl.saved import save_srl_model
-    from study.srl.train import setup_srl_training
+    from study.infra.paths import default_data_root
+    from study.target.srl.saved import save_srl_model
+    from study.target.srl.train import setup_srl_training
 
     config = _config(args)
     tokenizer = load_tokenizer(config.encoder.name)
@@ -103,10 +103,11 @@ def phase_trainer(args) -> dict:
 
 def phase_scoring(args) -> dict:
     """Zero-shot scoring of every file a run scores (test sets of all languages, gold sets, English)."""
-    from study.config import load_params, resolve_languages
-    from study.paths import default_data_root
-    from study.srl.evaluate import evaluate_srl, target_files
-    from study.srl.saved import load_srl_model
+    from study.config import load_params
+    from study.data.languages import resolve_languages
+    from study.infra.paths import default_data_root
+    from study.target.srl.evaluate import evaluate_srl, target_files
+    from study.target.srl.saved import load_srl_model
 
     config = load_params(Path(args.params))
     root = default_data_root()
@@ -118,7 +119,7 @@ def phase_scoring(args) -> dict:
         t0 = time.perf_counter()
         rows, reports = evaluate_srl(srl, files, Path(tmp), config.srl.max_eval_sentences)
         seconds = time.perf_counter() - t0
-    from study.pipeline import macro_average_rows
+    from study.orchestration.run import macro_average_rows
 
     rows += macro_average_rows(rows)
     f1 = {f"{r['language']}/{r['split']}": r["value"] for r in rows
@@ -158,7 +159,7 @@ def phase_analysis_shape(args) -> dict:
     """The analysis (notebook 04's tests) on ``--params``' grid shape, built from one finished run (--model)."""
     from study.bench.analysis_shape import time_analysis
     from study.config import load_params
-    from study.paths import default_data_root
+    from study.infra.paths import default_data_root
 
     with tempfile.TemporaryDirectory() as tmp:
         return time_analysis(Path(args.model), load_params(Path(args.params)), default_data_root(), Path(tmp))
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model")
     parser.add_argument("--save-model")
     args = parser.parse_args(argv)
-    from study.engine import set_threads
+    from study.training.engine import set_threads
 
     set_threads(None)
     np.random.seed(args.seed)

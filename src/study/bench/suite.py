@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from study.atomic import write_text
-from study.errors import StudyError
+from study.infra.atomic import write_text
+from study.infra.errors import StudyError
 
 #: glibc malloc settings tried against the default allocator (the issue saw half the CPU time in the
 #: kernel): keep freed memory in the heap instead of returning it to the OS and faulting it back in.
@@ -54,7 +54,7 @@ def _run_phase(name: str, out_dir: Path, args: list[str], env: dict | None = Non
                          f"{(proc.stdout + proc.stderr)[-3000:]}")
     result = json.loads(out.read_text())
     # which code measured it and when: a later `--reuse` suite reports kept phases with their origin
-    from study.provenance import code_version
+    from study.infra.provenance import code_version
 
     result["measured_with"] = {"code": code_version().get("describe", "?"),
                                "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
@@ -121,7 +121,7 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
                                         log=log, reuse=options.reuse)
     # the GEMM rate again at the end: on a shared machine it drifts; MFU uses the better of the two
     r["gemm_end"] = _run_phase("gemm_end", phases_dir, ["gemm"], log=log)
-    from study.provenance import code_version, package_versions
+    from study.infra.provenance import code_version, package_versions
 
     report = {"machine": _machine(r["gemm"]), "code": code_version(), "packages": package_versions(),
               "options": vars(options), "phases": r, "table": _table(r)}
@@ -145,7 +145,7 @@ def other_determinism(params: str) -> str:
 
 
 def _stage_reuse(params: str) -> dict:
-    from study.plan import plan_study
+    from study.orchestration.plan import plan_study
 
     plan = plan_study(Path(params))
     return {"steps_with_reuse": plan.steps_with_reuse, "steps_from_scratch": plan.steps_from_scratch,

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from study.atomic import atomic_dir
 from study.encoder.e5bin import E5File, read_e5_file
-from study.errors import EncoderError
-from study.hashing import sha256_file, sha256_file_remembered
-from study.paths import cache_root
+from study.infra.atomic import atomic_dir
+from study.infra.errors import EncoderError
+from study.infra.hashing import sha256_file, sha256_file_remembered
+from study.infra.paths import cache_root
 
 #: Bump when the converter's output changes; part of the skip-rebuild key.
 CONVERTER_VERSION = 1

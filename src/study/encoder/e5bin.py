@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from study.errors import EncoderError
+from study.infra.errors import EncoderError
 
 MAGIC = b"E5S1"
 SUPPORTED_VERSIONS = (1,)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from study.encoder.build import OFFLINE_ENCODER_NAME, default_output_dir, read_manifest
-from study.errors import EncoderError
+from study.infra.errors import EncoderError
 
 #: Short names accepted in params, mapped to hub repositories (DESIGN.md, full-scale sources).
 HUB_ALIASES = {

@@ -56,3 +56,7 @@ class LoadReport:
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+#: What a row converter returns.
+Example = PairExample | ChoiceExample | QaExample

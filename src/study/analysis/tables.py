@@ -1,0 +1,165 @@
+"""Tables, figures and the generated summary shown by notebooks 02-04 (kept here so tests reach them)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from study.orchestration.run import StageReport
+
+
+def stages_frame(reports: list[StageReport]) -> pd.DataFrame:
+    """One row per stage of a run: trained now or reused, steps and examples per task, dev scores."""
+    rows = []
+    for r in reports:
+        rec = r.record
+        rows.append({
+            "stage": r.spec.label, "key": r.spec.key[:10], "status": "trained" if r.trained else "reused from cache",
+            "best_step": rec.get("best_step"),
+            **{f"steps_{t}": c["steps"] for t, c in rec.get("consumed", {}).items()},
+            **{k: round(v, 4) for k, v in rec.get("best_metrics", {}).items()},
+            "train_seconds": round(rec.get("seconds", 0.0), 1),
+        })
+    return pd.DataFrame(rows)
+
+
+def history_frame(history: list[dict], label: str) -> pd.DataFrame:
+    """Long-format learning curve: step, metric, value."""
+    df = pd.DataFrame(history)
+    if df.empty:
+        return df
+    long = df.melt(id_vars=["step"], value_vars=[c for c in df.columns if c not in {"step", "seconds"}],
+                   var_name="metric", value_name="value")
+    long["curve"] = label
+    return long
+
+
+def plot_curves(long: pd.DataFrame, title: str):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    if not long.empty:
+        sns.lineplot(data=long, x="step", y="value", hue="metric", style="curve", marker="o", ax=ax)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def scores_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Per file: SRL head P/R/F1 (x100) and POS accuracy, English first."""
+    srl = results[(results.task == "srl") & (results.label == "") &
+                  results.metric.isin(["head_f1", "head_precision", "head_recall"])]
+    table = srl.pivot_table(index=["language", "split"], columns="metric", values="value").mul(100).round(1)
+    pos = results[(results.task == "pos") & (results.metric == "accuracy")].set_index(["language", "split"])["value"]
+    table["pos_accuracy"] = (pos * 100).round(1)
+    order = sorted(table.index, key=lambda k: (k[0] != "en", k[1] != "dev", k))
+    return table.loc[order]
+
+
+def plot_language_scores(table: pd.DataFrame, title: str):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    data = table.reset_index()
+    data["file"] = data["language"] + "/" + data["split"]
+    ax.bar(data["file"], data["head_f1"], color=["#444" if lang == "en" else "#4c72b0" for lang in data["language"]])
+    ax.set_ylabel("SRL head F1")
+    ax.set_title(title)
+    ax.tick_params(axis="x", rotation=60)
+    fig.tight_layout()
+    return fig
+
+
+def schedule_means(scores: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Mean over seeds with a bootstrap 95% CI, per schedule and file, plus the macro average."""
+    target = scores[(scores.language != "en") & (scores.split == "test")]
+    macro = target.groupby(["schedule", "seed"])["value"].mean().reset_index()
+    macro["language"], macro["split"] = "AVG", "test"
+    data = pd.concat([scores, macro], ignore_index=True)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for (schedule, language, split), grp in data.groupby(["schedule", "language", "split"]):
+        v = grp["value"].to_numpy() * 100
+        boots = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(1)
+        rows.append({"schedule": schedule, "language": language, "split": split, "mean": v.mean(),
+                     "ci_low": np.quantile(boots, 0.025), "ci_high": np.quantile(boots, 0.975), "seeds": len(v)})
+    return pd.DataFrame(rows)
+
+
+def plot_schedules(scores: pd.DataFrame, order: list[str]):
+    """Per-language SRL F1 by schedule (mean over seeds, 95% bootstrap CI)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    data = scores[scores.split.isin(["test", "gold-test"])].copy()
+    data["file"] = data["language"] + np.where(data["split"] == "gold-test", " (gold)", "")
+    data["F1"] = data["value"] * 100
+    fig, ax = plt.subplots(figsize=(12, 4))
+    sns.pointplot(data=data, x="file", y="F1", hue="schedule", hue_order=order, dodge=0.5, linestyle="none",
+                  errorbar=("ci", 95), n_boot=1000, seed=0, ax=ax, markersize=4)
+    ax.set_title("Zero-shot SRL head F1 per language and schedule (mean over seeds, 95% CI)")
+    ax.legend(fontsize=8, ncol=3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_deltas(per_language: pd.DataFrame):
+    """Heatmap of mean F1 differences (points) per comparison and language, * where Holm-significant."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    if per_language.empty:
+        fig, ax = plt.subplots()
+        ax.set_title("no comparisons")
+        return fig
+    df = per_language.copy()
+    df["pair"] = df["a"] + "  vs  " + df["b"]
+    df["file"] = df["language"] + np.where(df["split"] == "gold-test", "*g", "")
+    mat = df.pivot_table(index="pair", columns="file", values="seeds_delta") * 100
+    sig = df.pivot_table(index="pair", columns="file", values="significant", aggfunc="first")
+    annot = mat.round(1).astype(str) + np.where(sig.reindex_like(mat).fillna(False).astype(bool), "*", "")
+    fig, ax = plt.subplots(figsize=(12, 0.5 * len(mat) + 2))
+    sns.heatmap(mat, annot=annot, fmt="", cmap="RdBu", center=0, ax=ax, cbar_kws={"label": "delta F1 (points)"})
+    ax.set_title("A - B in SRL head F1 (points); * = significant after Holm (permutation test over sentences)")
+    fig.tight_layout()
+    return fig
+
+
+def written_summary(across: pd.DataFrame, per_language: pd.DataFrame, n_seeds: int) -> str:
+    """A plain-language summary generated from the numbers (headline: joint vs sequential)."""
+    if across.empty:
+        return "No comparison could be made (too few completed runs)."
+    lines = []
+    for _, r in across.iterrows():
+        direction = "higher" if r["mean_delta"] > 0 else "lower"
+        verdict = ("a significant difference across languages" if r["significant"]
+                   else "no significant difference across languages")
+        lines.append(
+            f"- **{r['a']}** vs **{r['b']}** ({r['comparison']}): mean {abs(100 * r['mean_delta']):.2f} F1 points "
+            f"{direction} over {r['n_languages']} target sets; Wilcoxon p = {r['p_value']:.3g} "
+            f"(Holm {r['p_holm']:.3g}), rank-biserial r = {r['rank_biserial']:.2f}: {verdict}. "
+            f"{r['languages_significant_holm']} set(s) differ significantly over sentences after Holm; "
+            f"replicability count {r['replicability_count']}."
+        )
+    headline = across[across["comparison"] == "joint vs sequential"]
+    if not headline.empty:
+        wins = int((headline["mean_delta"] > 0).sum())
+        head = (f"**Joint vs sequential:** joint training is ahead of {wins} of {len(headline)} sequential "
+                f"order(s) on average; ")
+        head += ("the difference is significant for at least one order." if headline["significant"].any()
+                 else "no difference is significant after correction.")
+        lines.insert(0, head)
+    if not per_language.empty and per_language["seeds_needed_1pt"].notna().any():
+        need = per_language["seeds_needed_1pt"].dropna()
+        lines.append(f"- Power: with the observed seed-to-seed variance, detecting a 1-point difference per "
+                     f"language at 80% power needs a median of {int(need.median())} seeds (this study: {n_seeds}).")
+    return "\n".join(lines)
+
+
+def no_stage_message(schedule) -> str:
+    """What notebook 02 says for a schedule without cached intermediate stages."""
+    if schedule.kind == "joint+srl":
+        return (f"{schedule.text}: the intermediate tasks are trained together with English SRL in one mixture "
+                "(notebook 03), not as cached stages")
+    return f"schedule {schedule.text}: no intermediate stage"

@@ -1,0 +1,112 @@
+"""Execute parameterised notebooks with papermill and render them to HTML with nbconvert.
+
+Executed notebooks are written to a temporary name and renamed into place, so a killed run never
+leaves a half-written notebook that looks finished. A failed execution keeps the partial notebook
+(``*.failed.ipynb``) with the error for inspection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from study.infra.atomic import atomic_path, write_text
+from study.infra.errors import StudyError
+from study.infra.paths import repo_root
+
+NOTEBOOK_DIR = "notebooks"
+
+
+def _interruptible(execute):
+    """Run ``execute()`` so that Ctrl-C stops it: KeyboardInterrupt here, the kernel killed.
+
+    In the main thread nbclient replaces the SIGINT handler with one that only shuts the kernel
+    down, and depending on the moment the notebook then finishes "successfully" and the study goes
+    on. Run in a worker thread, nbclient installs no handler; SIGINT reaches this (main) thread as
+    KeyboardInterrupt, the kernel processes are killed, the worker fails fast and the interrupt
+    propagates to the CLI (exit 130, "re-run to resume").
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return execute()
+    import concurrent.futures as cf
+
+    import psutil
+
+    pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="papermill")
+    future = pool.submit(execute)
+    try:
+        return future.result()
+    except KeyboardInterrupt:
+        for child in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+        with contextlib.suppress(BaseException):  # the execution dies with its kernel; the interrupt matters
+            future.result(timeout=60)
+        raise
+    finally:
+        pool.shutdown(wait=False)
+
+
+def notebook_path(name: str) -> Path:
+    """The source notebook ``notebooks/<name>.ipynb`` of the checkout."""
+    path = repo_root() / NOTEBOOK_DIR / f"{name}.ipynb"
+    if not path.is_file():
+        raise StudyError(f"{path}: notebook not found")
+    return path
+
+
+def execute_notebook(name: str, out_path: Path, parameters: dict, progress: bool = False) -> Path:
+    """Run ``notebooks/<name>.ipynb`` with ``parameters``; write the executed copy to ``out_path``."""
+    import papermill as pm
+
+    src = notebook_path(name)
+    out_path = Path(out_path)
+    failed = out_path.with_suffix(".failed.ipynb")
+    env_backup = os.environ.get("MPLBACKEND")
+    # figures must render inline into the executed notebook (an inherited Agg backend would hide them)
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        with atomic_path(out_path) as tmp:
+            tmp_nb = tmp.with_suffix(".ipynb")
+            try:
+                _interruptible(lambda: pm.execute_notebook(
+                    str(src), str(tmp_nb), parameters=parameters, cwd=str(repo_root()),
+                    kernel_name="python3", progress_bar=progress, log_output=False,
+                ))
+            except pm.PapermillExecutionError as exc:
+                if tmp_nb.exists():
+                    os.replace(tmp_nb, failed)
+                raise StudyError(
+                    f"notebook {src.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}; "
+                    f"the partial notebook is {failed}"
+                ) from exc
+            os.replace(tmp_nb, tmp)
+    finally:
+        if env_backup is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = env_backup
+    if failed.exists():
+        failed.unlink()
+    return out_path
+
+
+def render_html(notebook: Path, html_path: Path | None = None) -> Path:
+    """Render an executed notebook to HTML with code cells hidden and figures inline."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = Path(notebook)
+    html_path = Path(html_path or notebook.with_suffix(".html"))
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    title = notebook.stem.replace("_", " ")
+    body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4),
+                                          resources={"metadata": {"name": title}})
+    write_text(html_path, body)
+    return html_path

@@ -1,0 +1,68 @@
+"""What a long grid tells its user while it runs and keeps after it stops.
+
+The default grid takes hours on a laptop and is usually finished over several invocations (the
+runner skips complete runs). Two small pieces make that bearable and measurable: an estimate of
+the time left after each run, and a timings file that accumulates over invocations instead of
+keeping only the last one, so the study's end-to-end compute time can be read off at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from study.infra.atomic import write_text
+
+
+def time_left(seconds_per_run: list[float], runs_left: int, jobs: int = 1) -> str:
+    """"about 1 h 05 min left" at the mean time of the runs executed so far ("" before the first).
+
+    Runs differ (a ``none`` run trains no intermediate stage), so this is a rough guide; it says so.
+    """
+    if not seconds_per_run or runs_left <= 0:
+        return ""
+    seconds = sum(seconds_per_run) / len(seconds_per_run) * runs_left / max(1, jobs)
+    minutes = round(seconds / 60)
+    shown = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{max(1, minutes)} min"
+    return f"about {shown} left at the mean run time so far"
+
+
+def utc_timestamp() -> str:
+    """Now, as the timings file writes it (``2026-11-26T22:44:34Z``)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def merge_timings(previous: dict | None, current: dict, started: str) -> dict:
+    """This invocation's timings on top of earlier ones: runs from every invocation, each invocation listed.
+
+    ``current`` holds ``runs`` (run id -> seconds, ok) and phase entries (``01_data``, ``04_analysis``,
+    ``total``) of this invocation. A run executed again replaces its earlier entry. ``runs_seconds``
+    is the sum over the latest entry of every run: with ``--jobs 1`` the grid's training time whatever
+    how many invocations it took.
+
+    ``started`` (the invocation's start time) names the invocation: the runner saves after every run,
+    so an invocation that is killed (session end, Ctrl-C) still leaves the runs it finished, and each
+    save replaces the invocation's own earlier entry. An entry without ``total`` is an invocation
+    that never reached its end. A run killed part-way and resumed counts only its resumed part.
+    """
+    previous = previous or {}
+    phases = {k: v for k, v in current.items() if k != "runs"}
+    runs = {**previous.get("runs", {}), **current.get("runs", {})}
+    invocations = [i for i in previous.get("invocations", []) if i.get("started") != started]
+    invocations.append({"started": started, "saved": utc_timestamp(),
+                        "runs_executed": sorted(current.get("runs", {})), **phases})
+    return {**phases, "runs": runs, "runs_seconds": round(sum(r["seconds"] for r in runs.values()), 1),
+            "invocations": invocations}
+
+
+def save_timings(timings_file: Path, timings: dict, started: str) -> None:
+    """Merge this invocation's ``timings`` into ``timings_file`` (the runner calls it after each run and at the end).
+
+    Saving after each run keeps the record of a grid finished over several killed invocations.
+    """
+    try:
+        previous = json.loads(timings_file.read_text()) if timings_file.is_file() else None
+    except json.JSONDecodeError:
+        previous = None  # an unreadable file from an older version: start the record again
+    write_text(timings_file, json.dumps(merge_timings(previous, timings, started), indent=2) + "\n")

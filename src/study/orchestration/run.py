@@ -1,0 +1,277 @@
+"""What one run of the grid does, callable from notebooks, the CLI and the tests.
+
+``open_study`` validates everything up front (params, bundle, encoder). For a run (schedule x seed):
+``run_intermediate`` trains or reuses its stages (notebook 02), ``run_target`` fine-tunes English SRL
+and UD-POS from the resulting encoder and scores every target file zero-shot (notebook 03), writing
+the run's tidy ``results.csv`` and prediction files, and ``DONE.json`` last.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import torch
+
+from study.config import RunSpec, StudyConfig, expand_runs, load_params
+from study.data.bundle import require_valid_bundle
+from study.data.languages import resolve_languages
+from study.encoder.build import OFFLINE_ENCODER_NAME, build_encoder
+from study.encoder.load import encoder_fingerprint, load_tokenizer
+from study.infra.atomic import write_text
+from study.infra.errors import StudyError
+from study.infra.hashing import sha256_file
+from study.infra.layout import run_dir_is_complete
+from study.infra.paths import reports_root
+from study.infra.provenance import collect_provenance
+from study.intermediate.stage_cache import StageCache, StageSpec, plan_stages
+from study.training import distributed
+from study.training.engine import CHECKPOINT, set_threads
+
+# tqdm.auto warns in notebooks without ipywidgets; the text progress output is what we want there
+warnings.filterwarnings("ignore", message="IProgress not found")
+
+RESULT_COLUMNS = ("run", "schedule", "seed", "task", "language", "split", "metric", "label", "value",
+                  "code_version", "params_hash", "data_sha256sums", "encoder_sha256")
+
+
+@dataclass
+class StudyContext:
+    """A validated study: config, verified data, ready encoder, provenance."""
+
+    config: StudyConfig
+    params_file: Path
+    data_root: Path
+    data_fingerprint: str
+    languages: list[str]
+    encoder_id: dict
+    provenance: dict
+    reports_dir: Path
+    stage_cache: StageCache = field(default_factory=StageCache)
+
+    @cached_property
+    def tokenizer(self):
+        return load_tokenizer(self.config.encoder.name)
+
+    @property
+    def study_dir(self) -> Path:
+        return self.reports_dir / self.config.study_name
+
+    def run_dir(self, run: RunSpec) -> Path:
+        return self.study_dir / "runs" / run.run_id
+
+    def runs(self) -> list[RunSpec]:
+        return expand_runs(self.config)
+
+    def run(self, run_id: str) -> RunSpec:
+        for run in self.runs():
+            if run.run_id == run_id:
+                return run
+        raise StudyError(f"no run '{run_id}' in {self.params_file}; runs: {', '.join(r.run_id for r in self.runs())}")
+
+    def stages(self, run: RunSpec) -> list[StageSpec]:
+        return plan_stages(self.config, run.schedule, run.seed, self.encoder_id, self.data_fingerprint)
+
+
+def open_study(params_file: Path, reports_dir: Path | None = None, build: bool = True) -> StudyContext:
+    """Validate params (also against the bundle), verify the data, make sure the encoder exists."""
+    params_file = Path(params_file)
+    config = load_params(params_file)
+    bundle = require_valid_bundle(config.data_root)
+    languages = resolve_languages(config, bundle.root, str(params_file))
+    if config.encoder.name == OFFLINE_ENCODER_NAME and build:
+        build_encoder()
+    encoder_id = encoder_fingerprint(config.encoder.name)
+    set_threads(config.runtime.num_threads)
+    provenance = collect_provenance(config.params_hash(), bundle.fingerprint, encoder_id)
+    return StudyContext(config, params_file, bundle.root, bundle.fingerprint, languages, encoder_id, provenance,
+                        Path(reports_dir or reports_root()))
+
+
+# --------------------------------------------------------------------------- intermediate stages
+
+
+@dataclass
+class StageReport:
+    """One stage as a run saw it: trained now or reused, and its record."""
+
+    spec: StageSpec
+    trained: bool
+    record: dict
+    seconds: float
+
+
+def run_intermediate(ctx: StudyContext, run: RunSpec, progress: Callable[[str], None] | None = None
+                     ) -> tuple[dict[str, torch.Tensor] | None, list[StageReport]]:
+    """Train (or reuse from the cache) every stage of ``run``; return the final encoder weights."""
+    from study.intermediate.stages import prepare_task, train_stage
+
+    state = None
+    reports = []
+    for spec in ctx.stages(run):
+        t0 = time.perf_counter()
+
+        def train(parent_state, partial_dir, spec=spec):
+            tasks = [prepare_task(ctx.config, t, ctx.data_root, ctx.tokenizer) for t in spec.tasks]
+            outcome = train_stage(ctx.config, tasks, run.seed, ctx.tokenizer.pad_token_id, parent_state,
+                                  partial_dir, progress)
+            record = {"history": outcome.history, "consumed": outcome.consumed, "best_step": outcome.best_step,
+                      "best_metrics": outcome.best_metrics, "seconds": outcome.seconds, "data": outcome.data}
+            return outcome.encoder_state, record
+
+        if progress:
+            progress(f"stage {spec.label} ({spec.key[:8]})")
+        state, record, trained = ctx.stage_cache.get_or_train(spec, train, state)
+        reports.append(StageReport(spec, trained, record, time.perf_counter() - t0))
+    return state, reports
+
+
+def final_encoder_state(ctx: StudyContext, run: RunSpec) -> dict[str, torch.Tensor] | None:
+    """The encoder weights the run's target training starts from (its last stage, from the cache)."""
+    stages = ctx.stages(run)
+    if not stages:
+        return None
+    last = stages[-1]
+    if not ctx.stage_cache.is_done(last.key):
+        raise StudyError(f"run {run.run_id}: stage {last.label} ({last.key[:8]}) is not trained yet; "
+                         "run its intermediate stages first (notebook 02 or `study run`)")
+    return ctx.stage_cache.load(last.key)[0]
+
+
+# --------------------------------------------------------------------------- target tasks
+
+
+def train_run(ctx: StudyContext, run: RunSpec, progress: Callable[[str], None] | None = None) -> Path:
+    """A whole run without notebooks: its stages, then English SRL/POS and the zero-shot scores.
+
+    What ``study train-run`` executes, in one process or under ``accelerate launch`` / ``torchrun``
+    (every process calls this; see :mod:`study.training.distributed`).
+    """
+    state, _ = run_intermediate(ctx, run, progress)
+    return run_target(ctx, run, state, progress)
+
+
+def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.Tensor] | None,
+               progress: Callable[[str], None] | None = None) -> Path:
+    """English SRL (+ POS) from ``encoder_state``, zero-shot scores everywhere; returns results.csv.
+
+    A run already complete with these params is not retrained: its results are returned (so the
+    notebooks can render a run that ``study train-run`` trained under a multi-process launcher).
+    Under DDP every process trains; the main process alone saves, scores and writes.
+    """
+    from study.target.pos import evaluate_pos, train_pos
+    from study.target.srl.evaluate import evaluate_srl, target_files
+    from study.target.srl.saved import save_srl_model
+    from study.target.srl.train import train_srl
+
+    cfg = ctx.config
+    joint_srl = run.schedule.kind == "joint+srl"
+    run_dir = ctx.run_dir(run)
+    if run_is_done(ctx, run) and _made_with(ctx, run) == cfg.params_hash():
+        if progress:
+            progress(f"run {run.run_id} is complete with these params: its results are shown, not recomputed")
+        return run_dir / "results.csv"
+    main = distributed.is_main()
+    # resume checkpoints are keyed by the params hash: a checkpoint from other params is never resumed
+    ckpt = ctx.stage_cache.root.parent / "runs" / cfg.study_name / cfg.params_hash()[:12] / run.run_id
+    if main:
+        (run_dir / "predictions").mkdir(parents=True, exist_ok=True)
+    consumed = None
+    if joint_srl:  # SRL trained inside the multi-task mixture (no intermediate encoder to start from)
+        from study.target.joint_srl import train_joint_srl
+
+        training, consumed = train_joint_srl(cfg, run, ctx.data_root, ctx.tokenizer, ckpt / "srl", progress)
+    else:
+        training = train_srl(cfg, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, ckpt / "srl", progress)
+    rows, reports, model_dir = [], [], ckpt / "srl_model"
+    if main:
+        save_srl_model(training.srl, model_dir, cfg.encoder.name, cfg.encoder.freeze_word_embeddings)
+        files = target_files(ctx.data_root, ctx.languages, cfg.srl.splits, cfg.srl.gold_sets)
+        rows, reports = evaluate_srl(training.srl, files, run_dir / "predictions", cfg.srl.max_eval_sentences,
+                                     progress)
+        rows += macro_average_rows(rows)
+    rows.append({"task": "srl", "language": "en", "split": "dev-selection", "metric": "head_f1", "label": "",
+                 "value": training.result.best_metrics.get("dev_head_f1", float("nan"))})
+    history = {"srl": training.result.history, "srl_best_step": training.result.best_step,
+               "srl_resumed_from": training.result.resumed_from,
+               "srl_examples_seen": training.result.examples_seen, "processes": distributed.world_size(),
+               "srl_train_stats": vars(training.train_stats), "srl_files": reports}
+    if consumed is not None:
+        history["joint_srl_consumed"] = consumed
+    # POS measures what an intermediate encoder transfers; a joint+srl run has none (its encoder saw SRL)
+    if cfg.pos.enabled and not joint_srl:
+        pos = train_pos(cfg, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, ckpt / "pos", progress)
+        if main:
+            rows += evaluate_pos(pos, ctx.data_root, ctx.languages, cfg.srl.max_eval_sentences)
+        history.update({"pos": pos.result.history, "pos_best_step": pos.result.best_step})
+    if not main:  # the other DDP processes wait for the main one's files
+        distributed.barrier()
+        return run_dir / "results.csv"
+    write_text(run_dir / "history.json", json.dumps(history, indent=2, default=str) + "\n")
+    results = write_results(ctx, run, rows, run_dir / "results.csv")
+    write_text(run_dir / "DONE.json", json.dumps({"run": run.run_id, "results_sha256": sha256_file(results),
+                                                  "srl_model": str(model_dir), "provenance": ctx.provenance},
+                                                 indent=2) + "\n")
+    for sub in ("srl", "pos"):
+        state = ckpt / sub / CHECKPOINT
+        if state.exists():
+            state.unlink()
+    distributed.barrier()
+    return results
+
+
+def write_results(ctx: StudyContext, run: RunSpec, rows: list[dict], path: Path) -> Path:
+    """The run's tidy results with provenance on every row."""
+    prov = ctx.provenance
+    fixed = {"run": run.run_id, "schedule": run.schedule.text, "seed": run.seed,
+             "code_version": prov["code"]["describe"], "params_hash": prov["params_hash"],
+             "data_sha256sums": prov["data_sha256sums"], "encoder_sha256": ctx.encoder_id.get("weights_sha256")}
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=RESULT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**fixed, **row, "value": repr(float(row["value"]))})
+    write_text(path, buf.getvalue())
+    return path
+
+
+def run_is_done(ctx: StudyContext, run: RunSpec) -> bool:
+    """Whether ``run`` is complete: DONE marker matching its results, predictions present (``study.infra.layout``)."""
+    return run_dir_is_complete(ctx.run_dir(run))
+
+
+def _made_with(ctx: StudyContext, run: RunSpec) -> str | None:
+    """The params hash a finished run's DONE marker names (None if unreadable)."""
+    try:
+        return str(json.loads((ctx.run_dir(run) / "DONE.json").read_text())["provenance"]["params_hash"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        return None
+
+
+def done_with_other_params(ctx: StudyContext) -> list[tuple[str, str]]:
+    """(run id, its params hash) of finished runs whose DONE marker names other params than ``ctx``'s."""
+    out = []
+    for run in ctx.runs():
+        if not run_is_done(ctx, run):
+            continue
+        made_with = _made_with(ctx, run)
+        if made_with is not None and made_with != ctx.config.params_hash():
+            out.append((run.run_id, made_with))
+    return out
+
+
+def macro_average_rows(rows: list[dict]) -> list[dict]:
+    """XTREME-style macro average of SRL head F1 over the target languages' test files (``AVG``)."""
+    f1 = [r["value"] for r in rows if r["task"] == "srl" and r["metric"] == "head_f1" and r["label"] == ""
+          and r["split"] == "test" and r["language"] != "en"]
+    if not f1:
+        return []
+    return [{"task": "srl", "language": "AVG", "split": "test", "metric": "head_f1", "label": "",
+             "value": float(sum(f1) / len(f1))}]

@@ -1,0 +1,191 @@
+"""English SRL training with selection on English dev, then zero-shot prediction (XTREME protocol)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from study.config import StudyConfig
+from study.target.srl.data import (
+    InstanceStats,
+    SrlSplit,
+    build_srl_instances,
+    build_srl_sentence_instances,
+    label_inventory,
+    load_split,
+    srl_path,
+)
+from study.target.srl.metrics import SrlScore, score
+from study.target.srl.predict import (
+    keyed_label_ids,
+    predict_label_ids,
+    predict_sentence_label_ids,
+    predictions_for_split,
+)
+from study.training.batching import SeededBatchStream, collate_sentences, collate_tagging
+from study.training.engine import Engine, TrainResult, budget_steps
+from study.training.heads import srl_head, tagging_loss
+from study.training.models import EncoderWithHead, fresh_encoder
+from study.training.wordpieces import WordPieceEncoder
+
+
+@dataclass
+class SrlModel:
+    """A trained SRL tagger with what is needed to apply it to any file."""
+
+    model: EncoderWithHead
+    labels: list[str]
+    wordpieces: WordPieceEncoder
+    formulation: str
+    scope: str
+    pad_id: int
+    eval_batch_size: int
+
+    encoding: str = "per_predicate"
+
+    def predict(self, split: SrlSplit):
+        if self.encoding == "per_sentence":
+            sentences, stats = build_srl_sentence_instances(split, self.wordpieces, None, self.formulation)
+            by_key = predict_sentence_label_ids(self.model, sentences, self.pad_id, self.eval_batch_size)
+        else:
+            instances, stats = build_srl_instances(split, self.wordpieces, None, self.formulation)
+            ids = predict_label_ids(self.model, instances, self.pad_id, self.eval_batch_size)
+            by_key = keyed_label_ids(instances, ids)
+        return predictions_for_split(split, by_key, self.labels, self.formulation), stats
+
+    def evaluate(self, split: SrlSplit) -> tuple[dict[str, SrlScore], list, InstanceStats]:
+        predicted, stats = self.predict(split)
+        scores = {"head": score(split.predicates, predicted, "head")}
+        if self.formulation == "spans" and split.file.has_spans:
+            scores["span"] = score(split.predicates, predicted, "span")
+        return scores, predicted, stats
+
+
+@dataclass
+class SrlTraining:
+    """The outcome of English SRL training."""
+
+    srl: SrlModel
+    result: TrainResult
+    train_stats: InstanceStats
+    train_split: SrlSplit
+    dev_split: SrlSplit
+
+
+@dataclass
+class SrlSetup:
+    """Everything English SRL training needs, built but not run (the benchmark times ``engine.fit`` alone)."""
+
+    srl: SrlModel
+    engine: Engine
+    instances: list
+    stats: InstanceStats
+    train_split: SrlSplit
+    dev_split: SrlSplit
+    batches: Callable[[int], Iterator[dict[str, torch.Tensor]]]
+    loss_fn: Callable
+    evaluate: Callable[[torch.nn.Module], dict]
+
+
+@dataclass
+class SrlData:
+    """English SRL train/dev with labels and encoded training instances (shared by SRL-only and joint+srl)."""
+
+    wordpieces: WordPieceEncoder
+    train_split: SrlSplit
+    dev_split: SrlSplit
+    labels: list[str]
+    instances: list
+    stats: InstanceStats
+    encoding: str
+    pad_id: int
+
+    def stream(self, batch_size: int, seed: int, group_by_length: bool) -> SeededBatchStream:
+        return SeededBatchStream([len(x.input_ids) for x in self.instances], batch_size, seed,
+                                 group_by_length=group_by_length)
+
+    def collate(self, idx) -> dict[str, torch.Tensor]:
+        chosen = [self.instances[i] for i in idx]
+        if self.encoding == "per_sentence":
+            return collate_sentences(chosen, self.pad_id)
+        return collate_tagging(chosen, self.pad_id, mark_predicate=True)
+
+
+def prepare_srl_data(config: StudyConfig, data_root: Path, tokenizer) -> SrlData:
+    """Read English train/dev under ``config.srl``'s scope and caps; encode the training instances."""
+    cfg = config.srl
+    wordpieces = WordPieceEncoder(tokenizer, cfg.optim.max_length)
+    train = load_split(srl_path(data_root, "en", "train"), "en", "train", cfg.predicate_scope, cfg.max_train_sentences)
+    dev = load_split(srl_path(data_root, "en", "dev"), "en", "dev", cfg.predicate_scope, cfg.max_dev_sentences)
+    labels = label_inventory([train], cfg.formulation)
+    label_ids = {label: i for i, label in enumerate(labels)}
+    build = build_srl_sentence_instances if cfg.encoding == "per_sentence" else build_srl_instances
+    instances, stats = build(train, wordpieces, label_ids, cfg.formulation)
+    return SrlData(wordpieces, train, dev, labels, instances, stats, cfg.encoding, tokenizer.pad_token_id)
+
+
+def srl_dev_metrics(srl: SrlModel, dev: SrlSplit) -> dict:
+    """The selection metric (English dev head F1; span F1 too for the span formulation)."""
+    scores, _, _ = srl.evaluate(dev)
+    out = {"dev_head_f1": scores["head"].f1}
+    if "span" in scores:
+        out["dev_span_f1"] = scores["span"].f1
+    return out
+
+
+def setup_srl_training(
+    config: StudyConfig,
+    data_root: Path,
+    seed: int,
+    tokenizer,
+    init_encoder_state: dict[str, torch.Tensor] | None = None,
+    checkpoint_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SrlSetup:
+    """Read English train/dev, build instances, model and engine for ``config.srl``."""
+    cfg = config.srl
+    data = prepare_srl_data(config, data_root, tokenizer)
+    torch.manual_seed(seed)  # head initialisation
+    encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, init_encoder_state,
+                            config.encoder.freeze_bottom_layers)
+    model = EncoderWithHead(encoder, srl_head(encoder.config.hidden_size, len(data.labels), cfg.encoding,
+                                                     cfg.word_pooling))
+    srl = SrlModel(model, data.labels, data.wordpieces, cfg.formulation, cfg.predicate_scope, data.pad_id,
+                   cfg.optim.eval_batch_size, cfg.encoding)
+
+    # with per_sentence encoding a batch holds batch_size sentences (all of their predicates)
+    steps = budget_steps(cfg.budget, len(data.instances), cfg.optim.batch_size)
+    stream = data.stream(cfg.optim.batch_size, seed, cfg.optim.group_by_length)
+    engine = Engine(model, cfg.optim, steps, seed, cfg.eval_every, select_metric="dev_head_f1",
+                    checkpoint_dir=checkpoint_dir, patience=cfg.early_stopping_patience,
+                    progress=progress, runtime=config.runtime)
+    srl.model = engine.unwrapped
+
+    def batches(start: int):
+        for idx in stream.iterate(start):
+            yield data.collate(engine.shard(idx))
+
+    def loss_fn(m, batch):
+        return tagging_loss(m(batch), batch["labels"])
+
+    return SrlSetup(srl, engine, data.instances, data.stats, data.train_split, data.dev_split, batches, loss_fn,
+                    lambda _m: srl_dev_metrics(srl, data.dev_split))
+
+
+def train_srl(
+    config: StudyConfig,
+    data_root: Path,
+    seed: int,
+    tokenizer,
+    init_encoder_state: dict[str, torch.Tensor] | None = None,
+    checkpoint_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SrlTraining:
+    """Train SRL on English train from ``init_encoder_state`` (or the pretrained encoder), select on dev."""
+    setup = setup_srl_training(config, data_root, seed, tokenizer, init_encoder_state, checkpoint_dir, progress)
+    result = setup.engine.fit(setup.batches, setup.loss_fn, setup.evaluate)
+    setup.srl.model = setup.engine.unwrapped
+    return SrlTraining(setup.srl, result, setup.stats, setup.train_split, setup.dev_split)

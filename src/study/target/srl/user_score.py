@@ -1,0 +1,33 @@
+"""``study srl score``: apply a finished run's SRL model to a file the bundle does not have."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from study.infra.atomic import write_text
+from study.infra.errors import StudyError
+from study.target.srl.conllu import write_srl_file
+from study.target.srl.data import load_split
+from study.target.srl.evaluate import full_predictions, score_rows
+from study.target.srl.saved import load_srl_model
+
+
+def score_user_file(run_dir: Path, path: Path, language: str = "xx", out_dir: Path | None = None) -> Path:
+    """Predict and score ``path`` with the run's model; write predictions and metrics to ``out_dir``."""
+    done = Path(run_dir) / "DONE.json"
+    if not done.is_file():
+        raise StudyError(f"{run_dir}: not a finished run (no DONE.json); run the study first")
+    model_dir = json.loads(done.read_text()).get("srl_model")
+    if not model_dir:
+        raise StudyError(f"{done}: the run recorded no SRL model")
+    srl = load_srl_model(Path(model_dir))
+    split = load_split(Path(path), language, "user", srl.scope)
+    scores, predicted, stats = srl.evaluate(split)
+    out_dir = Path(out_dir or Path(run_dir) / "user-scores" / Path(path).name)
+    write_srl_file(split.file, out_dir / Path(path).name, full_predictions(split, predicted))
+    metrics = {"file": str(path), "language": language, "scope": srl.scope, "report": vars(split.report),
+               "instances": vars(stats),
+               "rows": score_rows(language, "user", scores), "head_f1": scores["head"].f1}
+    write_text(out_dir / "metrics.json", json.dumps(metrics, indent=2, default=str) + "\n")
+    return out_dir
