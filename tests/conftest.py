@@ -1,4 +1,10 @@
-"""Shared fixtures: the real data bundle and the real offline encoder (no mocks)."""
+"""Shared fixtures: tiny committed inputs, params from smoke.yaml, the real bundle and the real encoder.
+
+Unit tests run on ``tests/fixtures`` and need nothing outside the clone. A test that needs the data
+bundle asks for the ``data_root`` fixture (or carries ``@pytest.mark.needs_data``): it is marked
+``needs_data`` and skipped, with the reason, when no bundle is found. No mocks: the end-to-end tests
+use the real bundle and the real offline encoder.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +13,54 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
+
+from tests.helpers import FIXTURE_BUNDLE, REPO
 
 # Never reach for the hub from the tests: loading must work offline or fail with our message.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-REPO = Path(__file__).resolve().parents[1]
+NEEDS_DATA_FIXTURES = {"data_root", "mini_bundle"}
+
+
+def _bundle_or_reason() -> tuple[Path | None, str]:
+    from study.data.bundle import resolve_data_root
+    from study.infra.errors import StudyError
+
+    try:
+        return resolve_data_root(), ""
+    except StudyError as exc:
+        return None, str(exc)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that uses the bundle; skip them, saying why, when there is none."""
+    root, reason = _bundle_or_reason()
+    for item in items:
+        if NEEDS_DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.needs_data)
+        if root is None and item.get_closest_marker("needs_data"):
+            item.add_marker(pytest.mark.skip(reason=f"needs the data bundle: {reason}"))
 
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:
-    from study.data.bundle import resolve_data_root
+    root, reason = _bundle_or_reason()
+    if root is None:
+        pytest.skip(f"needs the data bundle: {reason}")
+    return root
 
-    return resolve_data_root()
+
+@pytest.fixture(scope="session")
+def fixture_bundle() -> Path:
+    """Tiny real files in the bundle's layout (``tests/fixtures/bundle``), committed."""
+    return FIXTURE_BUNDLE
 
 
 @pytest.fixture(scope="session")
 def encoder_dir() -> Path:
-    """The offline encoder, built once into the user cache (``make test`` builds it first)."""
+    """The offline encoder, built once into the user cache from the pip-installed packages."""
     from study.encoder.build import build_encoder
 
     return build_encoder().path
@@ -37,16 +73,32 @@ def encoder_and_tokenizer(encoder_dir):
     return load_encoder("multilingual-e5-small-q4"), load_tokenizer("multilingual-e5-small-q4")
 
 
-def isolated_study_env(root: Path, encoder_dir: Path) -> dict:
-    """The environment of a study run under ``root``: its own cache and reports, the built encoder linked in.
+@pytest.fixture(scope="session")
+def tokenizer(encoder_dir):
+    """The study's XLM-R tokenizer (the encoder is built from pip-installed packages, no bundle needed)."""
+    from study.encoder.load import load_tokenizer
 
-    The encoder is shared with the user cache (building it is tested elsewhere), never rebuilt per test.
-    """
-    encoders = root / "cache" / "encoders"
-    encoders.mkdir(parents=True, exist_ok=True)
-    if not (encoders / encoder_dir.name).exists():
-        os.symlink(encoder_dir, encoders / encoder_dir.name)
-    return {**os.environ, "STUDY_CACHE": str(root / "cache"), "STUDY_REPORTS": str(root / "reports")}
+    return load_tokenizer("multilingual-e5-small-q4")
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+@pytest.fixture
+def tiny_params():
+    """``tiny_params(srl={"budget": {...}})``: params/smoke.yaml with nested overrides, validated."""
+    from study.config import validate_params
+
+    base = yaml.safe_load((REPO / "params" / "smoke.yaml").read_text())
+
+    def make(**overrides):
+        return validate_params(_merge(base, overrides), source="params/smoke.yaml + overrides")
+
+    return make
 
 
 @pytest.fixture

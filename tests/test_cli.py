@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
-from .conftest import REPO
+import pytest
 
-
-def study(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "study.cli", *args], capture_output=True, text=True,
-                          cwd=REPO, env=full_env, timeout=300)
+from tests.helpers import REPO, study
 
 
 def test_params_show_prints_hash_and_grid():
@@ -34,6 +27,7 @@ def test_bad_params_give_one_line_and_exit_2(tmp_path):
     assert "srl.formulaton" in lines[0] and "Traceback" not in out.stderr
 
 
+@pytest.mark.needs_data
 def test_data_check_lists_the_bundle():
     out = study("data", "check")
     assert out.returncode == 0, out.stderr
@@ -71,6 +65,7 @@ def test_corrupt_weights_give_one_line(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.needs_data
 def test_provenance_record(encoder_dir):
     out = study("provenance", "params/smoke.yaml")
     assert out.returncode == 0, out.stderr
@@ -80,6 +75,7 @@ def test_provenance_record(encoder_dir):
     assert record["code"]["commit"] is None or len(record["code"]["commit"]) == 40
 
 
+@pytest.mark.needs_data
 def test_unwritable_reports_folder_gives_one_line(tmp_path, encoder_dir):
     blocker = tmp_path / "reports"
     blocker.write_text("a file where a folder should be")

@@ -11,7 +11,7 @@ import tomllib
 import pytest
 import yaml
 
-from .conftest import REPO
+from tests.helpers import REPO
 
 
 def _pins(lines: list[str]) -> dict[str, str]:

@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-from .conftest import REPO
+from tests.helpers import REPO
 
 PUBLISHED = REPO / "reports" / "published" / "default"
 COLUMNS = {"en dev": ("en", "dev"), "en": ("en", "test"), "AVG": ("AVG", "test"),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from study.config import TaskConfig
-from study.infra.errors import DataError, StudyError
+from study.infra.errors import DataError
 from study.tasks import readers as L
 from study.tasks.examples import LoadReport
+from study.tasks.lib.mnli import nli_row
+from study.tasks.lib.squad_v1 import squad_row
 from study.tasks.load import load_task
 from study.tasks.splits import group_fraction, split_by_group
 
@@ -68,7 +69,7 @@ def test_bad_rows_are_counted_by_reason():
     rows = [{"premise": "p", "hypothesis": "h", "label": "entailment"},
             {"premise": "p", "hypothesis": "h", "label": "-"},
             {"premise": "", "hypothesis": "h", "label": "neutral"}, {"hypothesis": "h"}]
-    out = L.convert(rows, L.nli_row, report)
+    out = L.convert(rows, nli_row, report)
     assert len(out) == 1 and report.skipped == {"missing label": 1, "empty text": 2}
 
 
@@ -78,7 +79,7 @@ def test_squad_answer_not_in_context_is_counted():
              "answers": {"text": ["xyz"], "answer_start": [0]}},
             {"id": "2", "title": "t", "context": "abc def", "question": "q?",
              "answers": {"text": ["def"], "answer_start": [1]}}]  # wrong offset, text present: repaired
-    out = L.convert(rows, L.squad_row, report)
+    out = L.convert(rows, squad_row, report)
     assert report.skipped == {"answer not found in context": 1}
     assert out[0].answer_start == 4
 
@@ -96,16 +97,16 @@ def test_hub_path_through_datasets_on_local_files(data_root, tmp_path):
             dst.write(json.dumps({**row, "label": ids[row["label"]], "idx": 0}) + "\n")
     ds = load_dataset("json", data_files=str(hub_style), split="train")
     report = LoadReport("mnli", "hub")
-    examples = L.convert(ds, L.nli_row, report)
-    bundle = L.convert(L.read_jsonl(mnli, LoadReport("mnli", "b"))[:300], L.nli_row, LoadReport("mnli", "b"))
+    examples = L.convert(ds, nli_row, report)
+    bundle = L.convert(L.read_jsonl(mnli, LoadReport("mnli", "b"))[:300], nli_row, LoadReport("mnli", "b"))
     assert examples == bundle
 
-    squad_rows = L.squad_json_rows(data_root / "intermediate/squad_v2/dev-v2.0.json")[:200]
+    squad_rows = L.read_squad_json(data_root / "intermediate/squad_v2/dev-v2.0.json")[:200]
     flat = tmp_path / "squad.jsonl"
     flat.write_text("".join(json.dumps(r) + "\n" for r in squad_rows))
     ds = load_dataset("json", data_files=str(flat), split="train")
-    hub = L.convert(ds, L.squad_row, LoadReport("squad_v2", "hub"))
-    assert hub == L.convert(squad_rows, L.squad_row, LoadReport("squad_v2", "b"))
+    hub = L.convert(ds, squad_row, LoadReport("squad_v2", "hub"))
+    assert hub == L.convert(squad_rows, squad_row, LoadReport("squad_v2", "b"))
     assert any(not e.answerable for e in hub)
 
 
@@ -113,44 +114,3 @@ def test_hub_unreachable_gives_instructions(data_root, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(DataError, match=r"from the Hugging Face hub.*source: bundle"):
         load_task("rte", data_root, "hub", TaskConfig())
-
-
-def test_ccg_needs_user_data(data_root):
-    with pytest.raises(StudyError, match="ccg"):
-        load_task("ccg", data_root, "bundle", TaskConfig())
-
-
-def test_sampler_probabilities_follow_their_formulas():
-    from study.config import Sampler
-    from study.intermediate.stages import sampler_probabilities, task_schedule
-
-    sizes = [9000, 1000]
-    np.testing.assert_allclose(sampler_probabilities(Sampler(kind="uniform"), sizes), [0.5, 0.5])
-    np.testing.assert_allclose(sampler_probabilities(Sampler(kind="proportional"), sizes), [0.9, 0.1])
-    np.testing.assert_allclose(sampler_probabilities(Sampler(kind="capped", cap=3000), sizes), [0.75, 0.25])
-    t = sampler_probabilities(Sampler(kind="temperature", temperature=2.0), sizes)
-    np.testing.assert_allclose(t, np.sqrt(sizes) / np.sqrt(sizes).sum())
-    plan = task_schedule(np.array([0.9, 0.1]), seed=3, steps=20000)
-    assert abs((plan == 0).mean() - 0.9) < 0.01
-    assert (task_schedule(np.array([0.9, 0.1]), 3, 500) == plan[:500]).all()  # seeded, prefix-stable
-    assert not (task_schedule(np.array([0.5, 0.5]), 4, 500) == task_schedule(np.array([0.5, 0.5]), 5, 500)).all()
-
-
-def test_ccgbank_reader_on_a_user_directory(tmp_path):
-    from study.tasks.ccg import load_ccgbank
-
-    # a hand-written derivation in CCGbank's AUTO notation (not CCGbank text)
-    tree = ("(<T S[dcl] 0 2> (<L NP N N Rain N>) (<T S[dcl]\\NP 0 2> (<L (S[dcl]\\NP)/NP VBZ VBZ soaks "
-            "(S[dcl]\\NP_1)/NP_2>) (<L NP N N fields N>) ) )")
-    for section, n in (("02", 12), ("00", 1)):
-        folder = tmp_path / "data" / "AUTO" / section
-        folder.mkdir(parents=True)
-        (folder / f"wsj_{section}01.auto").write_text("".join(f"ID=wsj_{section}01.{i} PARSER=GOLD NUMPARSE=1\n{tree}\n"
-                                                             for i in range(n)))
-    train, dev, report = load_ccgbank(tmp_path, min_count=10)
-    assert len(train) == 12 and len(dev) == 1
-    assert train[0].words == ("Rain", "soaks", "fields")
-    assert train[0].tags == ("NP", "(S[dcl]\\NP)/NP", "NP")
-    assert report["supertags"] == 2 and report["rare_tag_tokens_mapped_to_unk"] == 0
-    with pytest.raises(StudyError, match="CCGbank is LDC-licensed"):
-        load_ccgbank(tmp_path / "nothing")

@@ -16,7 +16,7 @@ import sys
 import pandas as pd
 import pytest
 
-from .conftest import REPO, isolated_study_env
+from tests.helpers import REPO, isolated_study_env
 
 pytestmark = pytest.mark.slow
 

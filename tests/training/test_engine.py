@@ -17,8 +17,7 @@ from study.training.engine import CHECKPOINT, Engine
 from study.training.heads import TaggingHead, tagging_loss
 from study.training.models import EncoderWithHead, encoder_state, fresh_encoder
 from study.training.wordpieces import WordPieceEncoder
-
-from .conftest import REPO
+from tests.helpers import REPO
 
 
 def smoke_config(**changes):

@@ -9,11 +9,10 @@ import shutil
 
 import pandas as pd
 import pytest
-from study.browser_check import check_pages, find_chromium
 
-from .conftest import REPO as REPO_ROOT
-from .conftest import isolated_study_env
-from .test_cli import study
+from tests.helpers import REPO as REPO_ROOT
+from tests.helpers import isolated_study_env, study
+from tests.helpers.browser import check_pages, find_chromium
 
 pytestmark = pytest.mark.slow
 
@@ -141,7 +140,7 @@ def test_ctrl_c_stops_cleanly_with_a_resume_hint(tmp_path, encoder_dir):
     import sys
     import time
 
-    from .conftest import REPO
+    from tests.helpers import REPO
 
     env = isolated_study_env(tmp_path, encoder_dir)
     # a terminal's foreground job: SIGINT at its default (a CI shell running us as a background job
@@ -188,7 +187,7 @@ def test_killed_at_several_points_resumes_to_the_uninterrupted_results(smoke_run
     import sys
     import time
 
-    from .conftest import REPO
+    from tests.helpers import REPO
 
     ref_root, _, ref = smoke_run
     assert ref.returncode == 0
@@ -241,8 +240,7 @@ def test_papermill_alone_with_a_params_file(tmp_path, encoder_dir):
     import sys
 
     from study.config import load_params
-
-    from .conftest import REPO
+    from tests.helpers import REPO
 
     out = tmp_path / "01.ipynb"
     (tmp_path / "cache" / "encoders").mkdir(parents=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
+
 from study.orchestration.plan import estimate_compute, format_plan, plan_study, stage_sequences
 from study.orchestration.run import open_study
+from tests.helpers import REPO
 
-from .conftest import REPO
 
-
+@pytest.mark.needs_data
 def test_paper_plan_estimates_device_hours_from_the_measured_throughput():
     plan = plan_study(REPO / "params" / "paper.yaml")
     est = plan.estimate
@@ -24,6 +26,7 @@ def test_paper_plan_estimates_device_hours_from_the_measured_throughput():
     assert "device hours" in text and "basis: NVIDIA" in text and "xlm-roberta-large bf16" in text
 
 
+@pytest.mark.needs_data
 def test_stage_sizes_come_from_the_official_train_splits():
     ctx = open_study(REPO / "params" / "paper.yaml", build=False)
     # 3 epochs of MNLI's 392,702 training pairs; HellaSwag's 39,905 examples are 4 sequences each;
@@ -41,6 +44,7 @@ def test_stage_sizes_come_from_the_official_train_splits():
     assert stage_sequences(ctx, ("mnli", "hellaswag")) == mnli + hellaswag
 
 
+@pytest.mark.needs_data
 def test_no_measurement_means_no_estimate_and_says_how_to_get_one(tmp_path):
     ctx = open_study(REPO / "params" / "paper.yaml", build=False)
     plan = plan_study(REPO / "params" / "paper.yaml", tmp_path / "none.json")

@@ -10,8 +10,7 @@ from study.analysis.compare import check_provenance, default_family
 from study.analysis.tables import written_summary
 from study.config import load_params
 from study.infra.errors import StudyError
-
-from .conftest import REPO
+from tests.helpers import REPO
 
 
 def frame(code_versions):

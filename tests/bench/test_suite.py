@@ -6,8 +6,7 @@ import pytest
 
 from study.bench.baseline import encode_pair
 from study.bench.flops import encoder_matmul_params, training_flops
-
-from .conftest import REPO
+from tests.helpers import REPO
 
 
 @pytest.fixture(scope="module")

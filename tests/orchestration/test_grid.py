@@ -6,8 +6,7 @@ import pytest
 
 from study.infra.errors import StudyError
 from study.orchestration.grid import StudyLock, remove_stale_temporaries
-
-from .conftest import REPO
+from tests.helpers import REPO
 
 
 def test_stale_temporaries_are_removed_and_finished_files_kept(tmp_path):
