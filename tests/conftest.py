@@ -13,9 +13,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.helpers import FIXTURE_BUNDLE, REPO
+from tests.helpers import FIXTURE_BUNDLE, smoke_params
 
 # Never reach for the hub from the tests: loading must work offline or fail with our message.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -81,22 +80,13 @@ def tokenizer(encoder_dir):
     return load_tokenizer("multilingual-e5-small-q4")
 
 
-def _merge(base: dict, extra: dict) -> dict:
-    out = dict(base)
-    for key, value in extra.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
-
-
 @pytest.fixture
 def tiny_params():
     """``tiny_params(srl={"budget": {...}})``: params/smoke.yaml with nested overrides, validated."""
     from study.config import validate_params
 
-    base = yaml.safe_load((REPO / "params" / "smoke.yaml").read_text())
-
     def make(**overrides):
-        return validate_params(_merge(base, overrides), source="params/smoke.yaml + overrides")
+        return validate_params(smoke_params(**overrides), source="params/smoke.yaml + overrides")
 
     return make
 

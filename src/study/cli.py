@@ -71,6 +71,13 @@ def _cmd_params_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_params_explain(args: argparse.Namespace) -> int:
+    from study.config.explain import explain
+
+    print(explain(args.key))
+    return 0
+
+
 def _cmd_provenance(args: argparse.Namespace) -> int:
     from study.config import load_params
     from study.data.bundle import require_valid_bundle
@@ -159,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = params.add_parser("show", help="validate a params file; print it resolved, its hash and its runs")
     show.add_argument("file", type=Path)
     show.set_defaults(func=_cmd_params_show)
+    explain = params.add_parser("explain", help="what every params key means, its type and its default")
+    explain.add_argument("key", nargs="?", help="a key or section, e.g. srl.word_pooling or runtime (default: all)")
+    explain.set_defaults(func=_cmd_params_explain)
 
     prov = sub.add_parser("provenance", help="print the provenance record results carry")
     prov.add_argument("file", type=Path, nargs="?", help="params file (optional)")

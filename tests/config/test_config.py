@@ -234,3 +234,24 @@ def test_the_default_study_pins_the_runtime_its_committed_runs_used():
     default = load_params(REPO / "params" / "default.yaml")
     assert default.runtime.optimizer == "for_loop"
     assert not default.runtime.deterministic  # its runs were made with torch's parallel (atomic-add) kernels
+
+
+def test_every_params_key_is_documented_in_the_schema():
+    from study.config.explain import field_lines
+
+    rows = field_lines()
+    undocumented = [key for key, _, _, text in rows if not text]
+    assert not undocumented
+    keys = {key for key, *_ in rows}
+    assert {"srl.word_pooling", "runtime.deterministic", "intermediate.tasks.<task>.dev_fraction"} <= keys
+
+
+def test_params_explain_prints_a_section_with_its_own_defaults():
+    from tests.helpers import study
+
+    out = study("params", "explain", "srl.optim")
+    assert out.returncode == 0, out.stderr
+    assert "srl.optim.batch_size: int = 32" in out.stdout  # SrlConfig's default, not Optimisation's 16
+    assert "srl.word_pooling" not in out.stdout
+    bad = study("params", "explain", "srl.wordpooling")
+    assert bad.returncode == 2 and bad.stderr.startswith("study: error: no params key 'srl.wordpooling'")

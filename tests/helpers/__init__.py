@@ -30,3 +30,26 @@ def isolated_study_env(root: Path, encoder_dir: Path) -> dict:
     if not (encoders / encoder_dir.name).exists():
         os.symlink(encoder_dir, encoders / encoder_dir.name)
     return {**os.environ, "STUDY_CACHE": str(root / "cache"), "STUDY_REPORTS": str(root / "reports")}
+
+
+def merge(base: dict, extra: dict) -> dict:
+    """``base`` with ``extra`` merged in, nested mappings key by key."""
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def smoke_params(**overrides) -> dict:
+    """params/smoke.yaml as a dict, with nested ``overrides`` merged in."""
+    import yaml
+
+    return merge(yaml.safe_load((REPO / "params" / "smoke.yaml").read_text()), overrides)
+
+
+def write_params(path: Path, **overrides) -> Path:
+    """A params file: params/smoke.yaml with ``overrides``, for tests that run the study on it."""
+    import yaml
+
+    path.write_text(yaml.safe_dump(smoke_params(**overrides), sort_keys=False))
+    return path

@@ -16,7 +16,7 @@ import sys
 import pandas as pd
 import pytest
 
-from tests.helpers import REPO, isolated_study_env
+from tests.helpers import REPO, isolated_study_env, write_params
 
 pytestmark = pytest.mark.slow
 
@@ -24,32 +24,15 @@ LOSS_RTOL = 0.10
 F1_ATOL = 0.06
 TORCHRUN = f"{sys.executable} -m torch.distributed.run --standalone --nproc_per_node 2"
 
-PARAMS = """
-study_name: ddp-e2e
-encoder: {name: multilingual-e5-small-q4, freeze_word_embeddings: true}
-seeds: [1]
-schedules: [single:mnli, none]
-intermediate:
-  source: bundle
-  budget: {unit: steps, per_task: 6}
-  optim: {lr: 5.0e-5, head_lr: 1.0e-3, batch_size: 8, max_length: 64}
-  eval_every: 3
-  tasks:
-    mnli: {max_train_examples: 96, max_dev_examples: 24}
-srl:
-  formulation: heads
-  budget: {unit: steps, per_task: 24}
-  optim: {lr: 5.0e-5, head_lr: 1.0e-3, batch_size: 8, max_length: 128}
-  eval_every: 8
-  max_train_sentences: 300
-  max_dev_sentences: 40
-  languages: [de]
-  gold_sets: []
-  splits: [test]
-  max_eval_sentences: 60
-pos: {enabled: false}
-analysis: {bootstrap_samples: 50, permutation_samples: 50, aso_iterations: 20}
-"""
+#: the smoke study cut down to one baseline and one intermediate run, long enough for curves to compare
+PARAMS = dict(
+    study_name="ddp-e2e", seeds=[1], schedules=["single:mnli", "none"],
+    intermediate={"budget": {"per_task": 6}, "optim": {"batch_size": 8}, "eval_every": 3,
+                  "tasks": {"mnli": {"max_train_examples": 96, "max_dev_examples": 24}}},
+    srl={"encoding": "per_predicate", "budget": {"per_task": 24}, "eval_every": 8, "max_train_sentences": 300,
+         "max_dev_sentences": 40, "languages": ["de"], "gold_sets": [], "max_eval_sentences": 60},
+    pos={"enabled": False}, analysis={"bootstrap_samples": 50, "permutation_samples": 50, "aso_iterations": 20},
+)
 
 
 def _env(root, encoder_dir) -> dict:
@@ -89,8 +72,7 @@ def _assert_close(history_a, scores_a, history_b, scores_b):
 def reference(tmp_path_factory, encoder_dir):
     """The grid trained under a 2-process launcher by `study run --launch`, rendered by the notebooks."""
     root = tmp_path_factory.mktemp("ddp")
-    params = root / "ddp.yaml"
-    params.write_text(PARAMS)
+    params = write_params(root / "ddp.yaml", **PARAMS)
     env = _env(root, encoder_dir)
     out = subprocess.run([sys.executable, "-m", "study", "run", str(params), "--launch", TORCHRUN], cwd=REPO,
                          env=env, capture_output=True, text=True, timeout=900)

@@ -8,42 +8,24 @@ import sys
 import pandas as pd
 import pytest
 
-from tests.helpers import REPO, isolated_study_env
+from tests.helpers import REPO, isolated_study_env, write_params
 
 pytestmark = pytest.mark.slow
 
-PARAMS = """
-study_name: jobs
-encoder: {name: multilingual-e5-small-q4, freeze_word_embeddings: true}
-seeds: [1]
-schedules: [single:mnli, seq:mnli>squad_v1]
-intermediate:
-  source: bundle
-  budget: {unit: steps, per_task: 4}
-  optim: {lr: 5.0e-5, head_lr: 1.0e-3, batch_size: 4, max_length: 64}
-  eval_every: 4
-  tasks:
-    mnli: {max_train_examples: 48, max_dev_examples: 16}
-    squad_v1: {max_train_examples: 24, max_dev_examples: 8, optim: {batch_size: 4, max_length: 128}}
-srl:
-  budget: {unit: steps, per_task: 4}
-  optim: {batch_size: 8, max_length: 128}
-  eval_every: 4
-  max_train_sentences: 100
-  max_dev_sentences: 20
-  languages: [de]
-  gold_sets: []
-  splits: [test]
-  max_eval_sentences: 20
-pos: {enabled: false}
-analysis: {bootstrap_samples: 50, permutation_samples: 50, aso_iterations: 20}
-"""
+#: the smoke study cut down to two runs that share their first stage
+PARAMS = dict(
+    study_name="jobs", seeds=[1], schedules=["single:mnli", "seq:mnli>squad_v1"],
+    intermediate={"tasks": {"mnli": {"max_train_examples": 48}, "squad_v1": {"max_train_examples": 24,
+                                                                            "max_dev_examples": 8}}},
+    srl={"encoding": "per_predicate", "budget": {"per_task": 4}, "eval_every": 4, "max_train_sentences": 100,
+         "languages": ["de"], "gold_sets": []},
+    pos={"enabled": False}, analysis={"bootstrap_samples": 50, "permutation_samples": 50, "aso_iterations": 20},
+)
 
 
 def test_runs_as_concurrent_jobs_share_a_stage_trained_once(tmp_path, encoder_dir):
     """Both jobs start at once and need stage "mnli": one trains it, the other waits and reuses it."""
-    params = tmp_path / "jobs.yaml"
-    params.write_text(PARAMS)
+    params = write_params(tmp_path / "jobs.yaml", **PARAMS)
     env = isolated_study_env(tmp_path, encoder_dir)
     out = subprocess.run([sys.executable, "-m", "study", "run", str(params), "--executor", "submitit-local",
                           "--jobs", "2"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)

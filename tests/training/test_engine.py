@@ -240,17 +240,19 @@ def test_joint_srl_plan_gives_every_task_exactly_its_budget():
 def test_joint_srl_run_trains_srl_inside_the_mixture_and_resumes(data_root, tokenizer, tmp_path):
     from study.config import RunSpec
     from study.config.schedules import parse_schedule
+    from study.target.job import TargetJob
     from study.target.joint_srl import train_joint_srl
 
     cfg = smoke_config(**{"srl.max_train_sentences": 60, "srl.max_dev_sentences": 8, "srl.budget.per_task": 3,
                           "srl.eval_every": 2, "intermediate.budget.per_task": 2})
     run = RunSpec(parse_schedule("joint+srl:mnli"), 1)
-    training, consumed = train_joint_srl(cfg, run, data_root, tokenizer, tmp_path / "ckpt")
+    job = TargetJob(cfg, data_root, run.seed, tokenizer, checkpoint_dir=tmp_path / "ckpt")
+    training, consumed = train_joint_srl(job, run)
     assert consumed == {"mnli": {"steps": 2, "examples": 8}, "srl": {"steps": 3, "examples": 24}}
     assert training.result.steps == 5 and "dev_head_f1" in training.result.best_metrics
     predicted, stats = training.srl.predict(training.dev_split)
     assert stats.instances == sum(len(p) for p in training.dev_split.predicates) and len(predicted) == 8
     # started again, it resumes from its last checkpoint (step 4) and ends where it ended
-    again, _ = train_joint_srl(cfg, run, data_root, tokenizer, tmp_path / "ckpt")
+    again, _ = train_joint_srl(job, run)
     assert again.result.resumed_from == 4
     assert again.result.best_metrics == training.result.best_metrics

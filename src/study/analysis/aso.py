@@ -1,11 +1,11 @@
 """Almost Stochastic Order (Dror et al. 2019; del Barrio et al. 2018), vectorised.
 
 ``deepsig.aso`` (1.2.x) is the reference the study cites, and it gives the same numbers as this
-module for the same seed (``tests/test_aso.py`` checks that on many inputs). Why a second copy:
+module for the same seed (``tests/analysis/test_aso.py`` checks that on many inputs). Why a second copy:
 deepsig runs every bootstrap iteration as a Python call to an ``np.vectorize``-d quantile function
 that re-sorts the scores for every point of the integral: 0.75 s per 3-seed test at 200 iterations,
 3.0 s at its default 1,000. The analysis of the default study runs ~170 tests, so ASO alone took two
-minutes of the analysis' one-minute budget (issue 6). Here one test takes ~11 ms at 1,000 iterations.
+minutes, against a one-minute budget for the whole analysis. Here one test takes ~11 ms at 1,000 iterations.
 
 Same definitions as deepsig, including its random stream: iteration ``i`` (1-based) draws
 ``RandomState(seed + i).uniform(size=len(a))`` and then ``.uniform(size=len(b))`` - deepsig seeds

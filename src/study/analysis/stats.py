@@ -1,4 +1,4 @@
-"""Significance tests comparing schedules (DESIGN.md, "Significance testing").
+"""Significance tests comparing schedules (docs/design.md, "Statistics").
 
 * Over seeds, per language: Almost Stochastic Order (``deepsig.aso``'s numbers, computed by
   :mod:`study.analysis.aso`) with the Bonferroni-corrected confidence passed explicitly (deepsig's
@@ -147,18 +147,6 @@ def seed_test(a: np.ndarray, b: np.ndarray, confidence_level: float, aso_iterati
     delta, low, high = mean_difference_ci(a, b, n_boot, seed, alpha)
     eps = aso_eps_min(a, b, confidence_level, aso_iterations, seed)
     return SeedTest(float(np.mean(a)), float(np.mean(b)), delta, low, high, eps, len(a))
-
-
-@dataclass(frozen=True)
-class AcrossLanguages:
-    """Wilcoxon signed-rank over per-language mean differences, effect size, replicability."""
-
-    n_languages: int
-    median_delta: float
-    statistic: float
-    p_value: float
-    rank_biserial: float
-    replicability_count: int
 
 
 def wilcoxon_across(deltas: np.ndarray) -> tuple[float, float, float]:

@@ -1,4 +1,4 @@
-"""Time the analysis (issue 6's "under a minute") on a study directory shaped like a full grid.
+"""Time the analysis (target: under a minute) on a study directory shaped like a full grid.
 
 The analysis' cost depends on the grid (schedules x seeds x target files), the test sizes (sentences
 per file) and the resampling counts, not on the scores' values. Until the default study has run end

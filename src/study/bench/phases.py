@@ -54,12 +54,13 @@ def phase_srl_engine(args) -> dict:
     """The study's SRL training path for ``steps`` steps: throughput, FLOPs, then English dev F1."""
     from study.encoder.load import load_tokenizer
     from study.infra.paths import default_data_root
+    from study.target.job import TargetJob
     from study.target.srl.saved import save_srl_model
     from study.target.srl.train import setup_srl_training
 
     config = _config(args)
     tokenizer = load_tokenizer(config.encoder.name)
-    setup = setup_srl_training(config, default_data_root(), args.seed, tokenizer)
+    setup = setup_srl_training(TargetJob(config, default_data_root(), args.seed, tokenizer))
     counted = {"predicates": 0, "sequences": 0, "tokens": 0, "padded_tokens": 0, "lengths": []}
 
     def counting(start: int):

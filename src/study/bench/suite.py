@@ -1,7 +1,7 @@
 """Run the benchmark phases side by side and write ``reports/bench/bench.json`` and ``bench.md``.
 
-Every figure the issue asks for is a ratio of two measurements taken in the same run on the same
-machine, printed with the absolute values behind it. Targets (issue 7) are shown next to each.
+Every figure is a ratio of two measurements taken in the same run on the same
+machine, printed with the absolute values behind it. Targets are shown next to each.
 """
 
 from __future__ import annotations

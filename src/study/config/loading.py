@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from study.config.schema import IntermediateConfig, StudyConfig, TaskConfig
+from study.config.schema import IntermediateConfig, StudyConfig, TaskConfig, section_model
 from study.infra.errors import ParamsError
 from study.tasks.registry import task_names
 
@@ -92,20 +92,10 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
                 continue
             return None
         ann = field.annotation
-        model = _unwrap_model(ann)
+        model = section_model(ann)
         if model is None and isinstance(part, str) and part == "tasks":
             model = TaskConfig
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-def _unwrap_model(ann: Any) -> type[BaseModel] | None:
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann
-    for arg in getattr(ann, "__args__", ()) or ():
-        found = _unwrap_model(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def format_validation_error(exc: ValidationError, source: str) -> str:

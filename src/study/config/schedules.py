@@ -1,6 +1,6 @@
 """Parse schedule strings from params: the study's independent variable.
 
-Forms (DESIGN.md, "Schedules")::
+Forms (docs/design.md)::
 
     none                 pretrained encoder -> SRL
     single:T             encoder -> T -> SRL (STILTs)

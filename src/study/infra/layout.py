@@ -1,9 +1,20 @@
-"""When a run counts as complete: the one rule the runner (skip or recompute) and the analysis share.
+"""The one owner of the folder layout under the reports and cache roots, and of when a run is complete.
 
-``DONE.json`` is written last and names the SHA-256 of the run's ``results.csv``; notebook 04 also
-reads the run's prediction files (sentence-level tests). A run folder copied without them (they are
-large and not committed) is therefore not complete: `study run` recomputes it instead of leaving
-the analysis to fail on a run it would never redo.
+Reports (``reports/`` or ``$STUDY_REPORTS``)::
+
+    <study>/index.html, results.csv, provenance.json, timings.json, 01_data.*, 04_analysis.*
+    <study>/runs/<run_id>/02_intermediate.*, 03_srl_transfer.*, results.csv, history.json,
+                          predictions/, DONE.json (written last)
+
+Cache (``~/.cache/study`` or ``$STUDY_CACHE``)::
+
+    encoders/<name>/            the rebuilt offline encoder
+    stages/<key>/               intermediate stage weights (content-addressed, see intermediate.stage_cache)
+    runs/<study>/<params hash>/<run_id>/{srl,pos,srl_model}   resume checkpoints and the saved SRL model
+
+A run counts as complete when ``DONE.json`` names the SHA-256 of its ``results.csv`` and its
+prediction files are present (notebook 04 reads them): a run folder copied without them is
+recomputed by ``study run`` rather than left to fail the analysis.
 """
 
 from __future__ import annotations
@@ -13,10 +24,29 @@ from pathlib import Path
 
 from study.infra.hashing import sha256_file
 
+RUNS = "runs"
 
-def run_dir_is_complete(run_dir: Path) -> bool:
+
+def study_dir(reports: Path, study_name: str) -> Path:
+    return Path(reports) / study_name
+
+
+def run_dir(study: Path, run_id: str) -> Path:
+    return Path(study) / RUNS / run_id
+
+
+def predictions_dir(run: Path) -> Path:
+    return Path(run) / "predictions"
+
+
+def run_cache_dir(cache: Path, study_name: str, params_hash: str, run_id: str) -> Path:
+    """A run's resume checkpoints and saved SRL model, keyed by the params hash: other params never resume them."""
+    return Path(cache) / RUNS / study_name / params_hash[:12] / run_id
+
+
+def run_dir_is_complete(run: Path) -> bool:
     """DONE marker present and matching ``results.csv``, and the prediction files present."""
-    done, results, predictions = run_dir / "DONE.json", run_dir / "results.csv", run_dir / "predictions"
+    done, results, predictions = run / "DONE.json", run / "results.csv", predictions_dir(run)
     if not done.is_file() or not results.is_file():
         return False
     if not predictions.is_dir() or not any(predictions.iterdir()):

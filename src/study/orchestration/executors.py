@@ -1,20 +1,31 @@
-"""Where ``study run`` executes its runs: this machine, or one SLURM job per run through submitit.
+"""Where ``study run`` executes its runs: one interface, three places.
 
-A run is the same function everywhere (:func:`study.orchestration.grid.execute_run`: optionally ``study
-train-run`` under a launcher, then notebooks 02 and 03). Runs share intermediate stages through
-the stage cache, which must then be on a filesystem every job sees (``STUDY_CACHE``); a stage
-being trained by one job is waited for by the others through the cache's per-stage lock, never
-trained twice. ``submitit-local`` runs the job path as local subprocesses (what the tests use).
+:class:`InProcess` runs them one after another here (``--jobs 1``), :class:`ProcessPool` several at a
+time in worker processes (``--jobs N``), :class:`Submitit` as SLURM jobs (``--executor slurm``) or as
+local subprocesses through the same job path (``submitit-local``, what the tests use). Every
+executor calls the same function per run (``orchestration.grid.execute_run``: optionally ``study
+train-run`` under a launcher, then notebooks 02 and 03) and reports each outcome as it comes.
+
+Runs share intermediate stages through the stage cache, which must then be on a filesystem every
+job sees (``STUDY_CACHE``); a stage being trained by one job is waited for by the others through the
+cache's per-stage lock, never trained twice.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from study.infra.errors import StudyError
+
+#: ``fn(*call)`` runs one run; a call's third item is its run id
+Call = tuple
+OnStart = Callable[[Call], None]
+OnDone = Callable[[Call, Any], None]  # the function's return value, or the exception that ended the job
 
 
 @dataclass(frozen=True)
@@ -35,48 +46,89 @@ def executor_from_args(args) -> ExecutorSpec:
                         args.slurm_mem_gb, args.slurm_folder)
 
 
-def make_submitit_executor(spec: ExecutorSpec, folder: Path, study_name: str):
-    """A submitit executor for ``spec`` writing its logs under ``folder``."""
-    import submitit
+class RunExecutor(Protocol):
+    def execute(self, fn: Callable, calls: list[Call], on_start: OnStart, on_done: OnDone) -> None:
+        """Run ``fn(*call)`` for every call; ``on_done`` as each finishes (in completion order)."""
 
-    folder.mkdir(parents=True, exist_ok=True)
-    if spec.kind == "submitit-local":
-        executor = submitit.LocalExecutor(folder=str(folder))
-        executor.update_parameters(timeout_min=spec.minutes)
+
+class InProcess:
+    """One run after another, in this process."""
+
+    def execute(self, fn: Callable, calls: list[Call], on_start: OnStart, on_done: OnDone) -> None:
+        for call in calls:
+            on_start(call)
+            on_done(call, fn(*call))
+
+
+@dataclass
+class ProcessPool:
+    """``workers`` runs at a time, each in a worker process."""
+
+    workers: int
+    log: Callable[[str], None] = print
+
+    def execute(self, fn: Callable, calls: list[Call], on_start: OnStart, on_done: OnDone) -> None:
+        with cf.ProcessPoolExecutor(max_workers=self.workers) as pool:
+            futures = {pool.submit(fn, *call): call for call in calls}
+            self.log(f"running {len(calls)} run(s), {self.workers} at a time")
+            for fut in cf.as_completed(futures):
+                on_done(futures[fut], fut.result())
+
+
+@dataclass
+class Submitit:
+    """One submitit job per run, at most ``in_flight`` at a time; a job that dies is reported, the rest go on."""
+
+    spec: ExecutorSpec
+    folder: Path
+    study_name: str
+    in_flight: int
+    log: Callable[[str], None] = print
+
+    def _executor(self):
+        import submitit
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.spec.kind == "submitit-local":
+            executor = submitit.LocalExecutor(folder=str(self.folder))
+            executor.update_parameters(timeout_min=self.spec.minutes)
+            return executor
+        executor = submitit.AutoExecutor(folder=str(self.folder), cluster="slurm")
+        params = {"timeout_min": self.spec.minutes, "gpus_per_node": self.spec.gpus, "cpus_per_task": self.spec.cpus,
+                  "mem_gb": self.spec.mem_gb, "name": f"study-{self.study_name}", "tasks_per_node": 1, "nodes": 1}
+        if self.spec.partition:
+            params["slurm_partition"] = self.spec.partition
+        executor.update_parameters(**params)
         return executor
-    if spec.kind != "slurm":
+
+    def execute(self, fn: Callable, calls: list[Call], on_start: OnStart, on_done: OnDone) -> None:
+        executor = self._executor()
+        poll = 2.0 if self.spec.kind == "submitit-local" else 30.0
+        self.log(f"running {len(calls)} run(s) as {self.spec.kind} jobs, {max(1, self.in_flight)} in flight")
+        pending, running = list(calls), {}
+        while pending or running:
+            while pending and len(running) < max(1, self.in_flight):
+                call = pending.pop(0)
+                job = executor.submit(fn, *call)
+                self.log(f"submitted job {job.job_id} for {call[2]}")
+                running[job] = call
+            finished = [job for job in running if job.done()]
+            for job in finished:
+                call = running.pop(job)
+                try:
+                    outcome = job.result()
+                except Exception as exc:  # the job itself failed (killed, timed out, raised)
+                    outcome = exc
+                on_done(call, outcome)
+            if not finished:
+                time.sleep(poll)
+
+
+def make_executor(spec: ExecutorSpec, jobs: int, study_dir: Path, study_name: str,
+                  log: Callable[[str], None] = print) -> RunExecutor:
+    """The executor ``--executor`` and ``--jobs`` ask for."""
+    if spec.kind == "local":
+        return InProcess() if jobs <= 1 else ProcessPool(jobs, log)
+    if spec.kind not in ("slurm", "submitit-local"):
         raise StudyError(f"unknown executor '{spec.kind}' (local, slurm, submitit-local)")
-    executor = submitit.AutoExecutor(folder=str(folder), cluster="slurm")
-    params = {"timeout_min": spec.minutes, "gpus_per_node": spec.gpus, "cpus_per_task": spec.cpus,
-              "mem_gb": spec.mem_gb, "name": f"study-{study_name}", "tasks_per_node": 1, "nodes": 1}
-    if spec.partition:
-        params["slurm_partition"] = spec.partition
-    executor.update_parameters(**params)
-    return executor
-
-
-def run_with_submitit(executor, fn: Callable, jobs: list[tuple], in_flight: int, on_done: Callable,
-                      log: Callable[[str], None], poll_seconds: float = 2.0) -> None:
-    """Submit ``fn(*args)`` per entry of ``jobs``, at most ``in_flight`` at a time; report each outcome.
-
-    ``on_done(args, outcome_or_exception)`` is called as jobs finish; a job that dies (time limit,
-    node failure) is reported as failed and the others go on.
-    """
-    pending = list(jobs)
-    running: dict = {}
-    while pending or running:
-        while pending and len(running) < max(1, in_flight):
-            args = pending.pop(0)
-            job = executor.submit(fn, *args)
-            log(f"submitted job {job.job_id} for {args[2]}")
-            running[job] = args
-        finished = [job for job in running if job.done()]
-        for job in finished:
-            args = running.pop(job)
-            try:
-                outcome = job.result()
-            except Exception as exc:  # the job itself failed (killed, timed out, raised)
-                outcome = exc
-            on_done(args, outcome)
-        if not finished:
-            time.sleep(poll_seconds)
+    return Submitit(spec, Path(spec.folder or study_dir / "slurm"), study_name, jobs, log)

@@ -10,8 +10,6 @@ does not keep).
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import html
 import json
 import os
 import resource
@@ -22,14 +20,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
 import pandas as pd
 
+from study.config import RunSpec
 from study.infra.atomic import write_text
 from study.infra.errors import StudyError
-from study.orchestration.executors import ExecutorSpec, make_submitit_executor, run_with_submitit
+from study.orchestration.executors import ExecutorSpec, RunExecutor, make_executor
 from study.orchestration.notebooks import execute_notebook, render_html
 from study.orchestration.progress import save_timings, time_left, utc_timestamp
 from study.orchestration.run import StudyContext, done_with_other_params, open_study, run_is_done
+
+_TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("study.orchestration", "templates"),
+                                autoescape=True, keep_trailing_newline=True)
 
 
 @dataclass
@@ -119,6 +122,25 @@ def execute_run(params_file: str, reports_dir: str, run_id: str, launch: str | N
     return RunOutcome(run_id, True, time.perf_counter() - t0)
 
 
+@dataclass
+class Sitting:
+    """One ``study run`` invocation: the runs it executes now, and what it found done or leaves for later."""
+
+    ctx: StudyContext
+    params: str  # the params file, absolute
+    runs: list[RunSpec]
+    todo: list[RunSpec]
+    deferred: list[RunSpec]
+    outcomes: list[RunOutcome]  # runs already complete first, then each run as it finishes
+    timings: dict
+    started: str
+    t0: float
+
+    @property
+    def done(self) -> int:
+        return len(self.outcomes)
+
+
 def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1, log=print,
               executor: ExecutorSpec | None = None, launch: str | None = None,
               max_runs: int | None = None, schedules: list[str] | None = None) -> tuple[Path, bool]:
@@ -133,99 +155,103 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
     """
     if max_runs is not None and max_runs < 0:
         raise StudyError(f"--max-runs must be 0 or more, not {max_runs}")
-    executor = executor or ExecutorSpec()
     ctx = open_study(params_file, reports_dir)
     check_schedules(schedules, [s.text for s in ctx.config.parsed_schedules()], params_file)
+    spec = executor or ExecutorSpec()
+    with StudyLock(ctx.study_dir):
+        sitting = prepare(ctx, Path(params_file), max_runs, schedules, log)
+        execute(sitting, make_executor(spec, jobs, ctx.study_dir, ctx.config.study_name, log), launch, jobs, log)
+        return finish(sitting, log)
+
+
+def prepare(ctx: StudyContext, params_file: Path, max_runs: int | None, schedules: list[str] | None,
+            log) -> Sitting:
+    """Refuse a study folder made with other params, clean up after killed writers, run notebook 01,
+    and choose the runs this invocation executes."""
+    t0 = time.perf_counter()
     study_dir = ctx.study_dir
-    params = str(Path(params_file).resolve())
-    with StudyLock(study_dir):
-        t0 = time.perf_counter()
-        stale = done_with_other_params(ctx)
-        if stale:
-            shown = ", ".join(f"{run} ({made[:12]})" for run, made in stale[:4]) + (" ..." if len(stale) > 4 else "")
-            raise StudyError(
-                f"{study_dir}: {len(stale)} finished run(s) were computed with other params than {params_file} "
-                f"(params hash {ctx.config.params_hash()[:12]}): {shown}. Give the changed study its own "
-                f"study_name, or move {study_dir} away to recompute; nothing was changed")
-        removed = remove_stale_temporaries(study_dir)
-        if removed:
-            log(f"removed {removed} temporary file(s) a killed run left behind")
-        log(f"study '{ctx.config.study_name}': {len(ctx.runs())} runs, reports in {study_dir}")
-        timings: dict = {"runs": {}}
-        started = utc_timestamp()
-        executed = execute_notebook("01_data", study_dir / "01_data.ipynb",
-                                    {"params_file": params, "data_root": str(ctx.data_root)})
+    stale = done_with_other_params(ctx)
+    if stale:
+        shown = ", ".join(f"{run} ({made[:12]})" for run, made in stale[:4]) + (" ..." if len(stale) > 4 else "")
+        raise StudyError(
+            f"{study_dir}: {len(stale)} finished run(s) were computed with other params than {params_file} "
+            f"(params hash {ctx.config.params_hash()[:12]}): {shown}. Give the changed study its own "
+            f"study_name, or move {study_dir} away to recompute; nothing was changed")
+    removed = remove_stale_temporaries(study_dir)
+    if removed:
+        log(f"removed {removed} temporary file(s) a killed run left behind")
+    log(f"study '{ctx.config.study_name}': {len(ctx.runs())} runs, reports in {study_dir}")
+    params = str(params_file.resolve())
+    started = utc_timestamp()
+    executed = execute_notebook("01_data", study_dir / "01_data.ipynb",
+                                {"params_file": params, "data_root": str(ctx.data_root)})
+    render_html(executed)
+    timings: dict = {"runs": {}, "01_data": _phase_timing(t0)}
+    runs = ctx.runs()
+    pending = [r for r in runs if not run_is_done(ctx, r)]
+    chosen, other = select_schedules(pending, schedules)
+    todo, deferred = split_todo(chosen, max_runs)
+    deferred += other
+    if deferred:
+        limits = " ".join(([f"--max-runs {max_runs}"] if max_runs is not None else [])
+                          + [f"--schedule {s}" for s in schedules or []])
+        log(f"{limits}: {len(todo)} run(s) now, {len(deferred)} left for a later invocation")
+    outcomes = [RunOutcome(r.run_id, True, 0.0, skipped=True) for r in runs if r not in pending]
+    if outcomes:
+        log(f"{len(outcomes)} run(s) already complete: skipped")
+    return Sitting(ctx, params, runs, todo, deferred, outcomes, timings, started, t0)
+
+
+def execute(sitting: Sitting, executor: RunExecutor, launch: str | None, jobs: int, log) -> None:
+    """Every run of ``sitting.todo`` through ``executor``; timings saved and a line logged as each ends."""
+    run_root = str(sitting.ctx.study_dir / "runs")
+    n_runs = len(sitting.runs)
+
+    def started(call: tuple) -> None:
+        log(f"[{sitting.done}/{n_runs} done] running {call[2]} (02 intermediate, 03 SRL transfer)")
+
+    def finished(call: tuple, outcome) -> None:
+        if not isinstance(outcome, RunOutcome):
+            outcome = RunOutcome(call[2], False, 0.0, f"job failed: {outcome}")
+        sitting.outcomes.append(outcome)
+        runs = sitting.timings["runs"]
+        runs[outcome.run_id] = {"seconds": round(outcome.seconds, 1), "ok": outcome.ok}
+        save_timings(sitting.ctx.study_dir / "timings.json", sitting.timings, sitting.started)
+        state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
+        # this invocation's runs only: --max-runs / --schedule leave the others for later
+        left = time_left([t["seconds"] for t in runs.values()], len(sitting.todo) - len(runs), jobs)
+        log(f"[{sitting.done}/{n_runs} done, {time.perf_counter() - sitting.t0:.0f} s elapsed] {outcome.run_id} "
+            f"({outcome.seconds:.0f} s): {state}" + (f"; {left}" if left else ""))
+
+    calls = [(sitting.params, run_root, r.run_id, launch) for r in sitting.todo]
+    executor.execute(execute_run, calls, started, finished)
+
+
+def finish(sitting: Sitting, log) -> tuple[Path, bool]:
+    """The study's results table, notebook 04, timings and the index page; (index.html, all ok)."""
+    ctx = sitting.ctx
+    study_dir = ctx.study_dir
+    failed = [o for o in sitting.outcomes if not o.ok]
+    collect_results(ctx)
+    analysis_ok = True
+    t_analysis = time.perf_counter()
+    try:
+        executed = execute_notebook("04_analysis", study_dir / "04_analysis.ipynb",
+                                    {"params_file": sitting.params, "reports_dir": str(study_dir.parent)})
         render_html(executed)
-        timings["01_data"] = _phase_timing(t0)
-        runs = ctx.runs()
-        pending = [r for r in runs if not run_is_done(ctx, r)]
-        chosen, other = select_schedules(pending, schedules)
-        todo, deferred = split_todo(chosen, max_runs)
-        deferred += other
-        if deferred:
-            limits = " ".join(([f"--max-runs {max_runs}"] if max_runs is not None else [])
-                              + [f"--schedule {s}" for s in schedules or []])
-            log(f"{limits}: {len(todo)} run(s) now, {len(deferred)} left for a later invocation")
-        outcomes = [RunOutcome(r.run_id, True, 0.0, skipped=True) for r in runs if r not in pending]
-        if outcomes:
-            log(f"{len(outcomes)} run(s) already complete: skipped")
-        run_root = str(study_dir / "runs")
-        done = len(outcomes)
-
-        def report(outcome: RunOutcome) -> None:
-            nonlocal done
-            outcomes.append(outcome)
-            done += 1
-            timings["runs"][outcome.run_id] = {"seconds": round(outcome.seconds, 1), "ok": outcome.ok}
-            save_timings(study_dir / "timings.json", timings, started)
-            state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
-            # this invocation's runs only: --max-runs / --schedule leave the others for later
-            left = time_left([t["seconds"] for t in timings["runs"].values()], len(todo) - len(timings["runs"]), jobs)
-            log(f"[{done}/{len(runs)} done, {time.perf_counter() - t0:.0f} s elapsed] {outcome.run_id} "
-                f"({outcome.seconds:.0f} s): {state}" + (f"; {left}" if left else ""))
-
-        if executor.kind != "local":
-            def finished(args: tuple, outcome) -> None:
-                if not isinstance(outcome, RunOutcome):
-                    outcome = RunOutcome(args[2], False, 0.0, f"job failed: {outcome}")
-                report(outcome)
-
-            pool = make_submitit_executor(executor, Path(executor.folder or study_dir / "slurm"),
-                                          ctx.config.study_name)
-            log(f"running {len(todo)} run(s) as {executor.kind} jobs, {max(1, jobs)} in flight")
-            run_with_submitit(pool, execute_run, [(params, run_root, r.run_id, launch) for r in todo], jobs,
-                              finished, log, poll_seconds=2.0 if executor.kind == "submitit-local" else 30.0)
-        elif jobs <= 1:
-            for r in todo:
-                log(f"[{done}/{len(runs)} done] running {r.run_id} (02 intermediate, 03 SRL transfer)")
-                report(execute_run(params, run_root, r.run_id, launch))
-        else:
-            with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(execute_run, params, run_root, r.run_id, launch) for r in todo]
-                log(f"running {len(todo)} run(s), {jobs} at a time")
-                for fut in cf.as_completed(futures):
-                    report(fut.result())
-        failed = [o for o in outcomes if not o.ok]
-        collect_results(ctx)
-        analysis_ok = True
-        t_analysis = time.perf_counter()
-        try:
-            executed = execute_notebook("04_analysis", study_dir / "04_analysis.ipynb",
-                                        {"params_file": params, "reports_dir": str(study_dir.parent)})
-            render_html(executed)
-        except StudyError as exc:
-            analysis_ok = False
-            log(f"analysis failed: {exc}")
-        timings["04_analysis"] = _phase_timing(t_analysis)
-        timings["total"] = _phase_timing(t0)
-        save_timings(study_dir / "timings.json", timings, started)
-        index = write_index(ctx, outcomes, analysis_ok)
-        complete = len(runs) - len(failed) - len(deferred)
-        log(f"done in {time.perf_counter() - t0:.0f} s: {complete}/{len(runs)} runs complete")
-        if failed:
-            log(f"{len(failed)} run(s) failed; fix the cause and re-run the same command to resume")
-        if deferred:
-            log(f"{len(deferred)} run(s) not run yet: re-run without --max-runs / --schedule to finish the grid")
+    except StudyError as exc:
+        analysis_ok = False
+        log(f"analysis failed: {exc}")
+    sitting.timings["04_analysis"] = _phase_timing(t_analysis)
+    sitting.timings["total"] = _phase_timing(sitting.t0)
+    save_timings(study_dir / "timings.json", sitting.timings, sitting.started)
+    index = write_index(ctx, sitting.outcomes, analysis_ok)
+    complete = len(sitting.runs) - len(failed) - len(sitting.deferred)
+    log(f"done in {time.perf_counter() - sitting.t0:.0f} s: {complete}/{len(sitting.runs)} runs complete")
+    if failed:
+        log(f"{len(failed)} run(s) failed; fix the cause and re-run the same command to resume")
+    if sitting.deferred:
+        log(f"{len(sitting.deferred)} run(s) not run yet: re-run without --max-runs / --schedule to finish the grid")
     return index, not failed and analysis_ok
 
 
@@ -284,41 +310,20 @@ def collect_results(ctx: StudyContext) -> Path | None:
 
 
 def write_index(ctx: StudyContext, outcomes: list[RunOutcome], analysis_ok: bool) -> Path:
-    """The report's entry page, linking the rendered notebooks of the study and of every run."""
+    """The report's entry page (``templates/index.html``), linking the rendered notebooks of every run."""
     by_id = {o.run_id: o for o in outcomes}
-    rows = []
+    runs = []
     for r in ctx.runs():
         o = by_id.get(r.run_id)
-        status = "complete" if run_is_done(ctx, r) else ("failed: " + html.escape(o.error) if o and not o.ok
-                                                        else "not run")
-        links = " ".join(f'<a href="runs/{r.run_id}/{n}.html">{n[:2]}</a>'
-                         for n in ("02_intermediate", "03_srl_transfer") if (ctx.run_dir(r) / f"{n}.html").exists())
-        rows.append(f"<tr><td>{html.escape(r.run_id)}</td><td>{html.escape(r.schedule.text)}</td><td>{r.seed}</td>"
-                    f"<td>{status}</td><td>{links}</td></tr>")
-    code = ctx.provenance["code"]
-    analysis = ('<a href="04_analysis.html">04 Analysis: joint vs sequential, significance tests, figures</a>'
-                if analysis_ok else "04 Analysis: not available (see the log)")
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Study {html.escape(ctx.config.study_name)}</title>
-<style>body{{font-family:sans-serif;max-width:64em;margin:2em auto;line-height:1.45}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px;text-align:left}}</style>
-</head><body>
-<h1>Study: {html.escape(ctx.config.study_name)}</h1>
-<p>{html.escape(ctx.config.description)}</p>
-<ul>
-<li>{analysis}</li>
-<li><a href="01_data.html">01 Data: the bundle, the encoder sanity check, the grid</a></li>
-<li><a href="results.csv">results.csv</a>: every run's scores, one row per run x task x language x metric</li>
-<li><a href="provenance.json">provenance.json</a>: code {html.escape(str(code["describe"]))},
-params hash {html.escape(ctx.config.params_hash())}, data SHA256SUMS {html.escape(str(ctx.data_fingerprint)[:16])},
-encoder {html.escape(str(ctx.encoder_id.get("weights_sha256"))[:16])}</li>
-</ul>
-<h2>Runs</h2>
-<table><tr><th>run</th><th>schedule</th><th>seed</th><th>status</th><th>notebooks</th></tr>
-{chr(10).join(rows)}
-</table>
-</body></html>
-"""
+        status = "complete" if run_is_done(ctx, r) else (f"failed: {o.error}" if o and not o.ok else "not run")
+        pages = [n for n in ("02_intermediate", "03_srl_transfer") if (ctx.run_dir(r) / f"{n}.html").exists()]
+        runs.append({"run_id": r.run_id, "schedule": r.schedule.text, "seed": r.seed, "status": status,
+                     "pages": pages})
+    page = _TEMPLATES.get_template("index.html").render(
+        study_name=ctx.config.study_name, description=ctx.config.description, analysis_ok=analysis_ok,
+        code=str(ctx.provenance["code"]["describe"]), params_hash=ctx.config.params_hash(),
+        data_sha256sums=str(ctx.data_fingerprint)[:16],
+        encoder_sha256=str(ctx.encoder_id.get("weights_sha256"))[:16], runs=runs)
     write_text(ctx.study_dir / "provenance.json", json.dumps(ctx.provenance, indent=2, sort_keys=True) + "\n")
     index = ctx.study_dir / "index.html"
     write_text(index, page)

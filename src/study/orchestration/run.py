@@ -25,13 +25,19 @@ from study.data.bundle import require_valid_bundle
 from study.data.languages import resolve_languages
 from study.encoder.build import OFFLINE_ENCODER_NAME, build_encoder
 from study.encoder.load import encoder_fingerprint, load_tokenizer
+from study.infra import layout
 from study.infra.atomic import write_text
 from study.infra.errors import StudyError
 from study.infra.hashing import sha256_file
-from study.infra.layout import run_dir_is_complete
 from study.infra.paths import reports_root
 from study.infra.provenance import collect_provenance
 from study.intermediate.stage_cache import StageCache, StageSpec, plan_stages
+from study.target.job import TargetJob
+from study.target.joint_srl import train_joint_srl
+from study.target.pos import evaluate_pos, train_pos
+from study.target.srl.evaluate import evaluate_srl, target_files
+from study.target.srl.saved import save_srl_model
+from study.target.srl.train import SrlTraining, train_srl
 from study.training import distributed
 from study.training.engine import CHECKPOINT, set_threads
 
@@ -62,10 +68,15 @@ class StudyContext:
 
     @property
     def study_dir(self) -> Path:
-        return self.reports_dir / self.config.study_name
+        return layout.study_dir(self.reports_dir, self.config.study_name)
 
     def run_dir(self, run: RunSpec) -> Path:
-        return self.study_dir / "runs" / run.run_id
+        return layout.run_dir(self.study_dir, run.run_id)
+
+    def run_cache_dir(self, run: RunSpec) -> Path:
+        """Resume checkpoints and the saved SRL model of ``run`` (keyed by the params hash)."""
+        return layout.run_cache_dir(self.stage_cache.root.parent, self.config.study_name, self.config.params_hash(),
+                                    run.run_id)
 
     def runs(self) -> list[RunSpec]:
         return expand_runs(self.config)
@@ -166,64 +177,79 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
     notebooks can render a run that ``study train-run`` trained under a multi-process launcher).
     Under DDP every process trains; the main process alone saves, scores and writes.
     """
-    from study.target.pos import evaluate_pos, train_pos
-    from study.target.srl.evaluate import evaluate_srl, target_files
-    from study.target.srl.saved import save_srl_model
-    from study.target.srl.train import train_srl
-
-    cfg = ctx.config
-    joint_srl = run.schedule.kind == "joint+srl"
     run_dir = ctx.run_dir(run)
-    if run_is_done(ctx, run) and _made_with(ctx, run) == cfg.params_hash():
+    if run_is_done(ctx, run) and _made_with(ctx, run) == ctx.config.params_hash():
         if progress:
             progress(f"run {run.run_id} is complete with these params: its results are shown, not recomputed")
         return run_dir / "results.csv"
+    cache = ctx.run_cache_dir(run)
+    job = TargetJob(ctx.config, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, None, progress)
     main = distributed.is_main()
-    # resume checkpoints are keyed by the params hash: a checkpoint from other params is never resumed
-    ckpt = ctx.stage_cache.root.parent / "runs" / cfg.study_name / cfg.params_hash()[:12] / run.run_id
     if main:
-        (run_dir / "predictions").mkdir(parents=True, exist_ok=True)
-    consumed = None
-    if joint_srl:  # SRL trained inside the multi-task mixture (no intermediate encoder to start from)
-        from study.target.joint_srl import train_joint_srl
-
-        training, consumed = train_joint_srl(cfg, run, ctx.data_root, ctx.tokenizer, ckpt / "srl", progress)
-    else:
-        training = train_srl(cfg, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, ckpt / "srl", progress)
-    rows, reports, model_dir = [], [], ckpt / "srl_model"
-    if main:
-        save_srl_model(training.srl, model_dir, cfg.encoder.name, cfg.encoder.freeze_word_embeddings)
-        files = target_files(ctx.data_root, ctx.languages, cfg.srl.splits, cfg.srl.gold_sets)
-        rows, reports = evaluate_srl(training.srl, files, run_dir / "predictions", cfg.srl.max_eval_sentences,
-                                     progress)
-        rows += macro_average_rows(rows)
-    rows.append({"task": "srl", "language": "en", "split": "dev-selection", "metric": "head_f1", "label": "",
-                 "value": training.result.best_metrics.get("dev_head_f1", float("nan"))})
-    history = {"srl": training.result.history, "srl_best_step": training.result.best_step,
-               "srl_resumed_from": training.result.resumed_from,
-               "srl_examples_seen": training.result.examples_seen, "processes": distributed.world_size(),
-               "srl_train_stats": vars(training.train_stats), "srl_files": reports}
-    if consumed is not None:
-        history["joint_srl_consumed"] = consumed
+        layout.predictions_dir(run_dir).mkdir(parents=True, exist_ok=True)
+    srl, consumed = train_target_srl(job, run, cache)
+    rows, reports = score_target_srl(ctx, run, srl, cache / "srl_model", progress) if main else ([], [])
+    rows.append(dev_selection_row(srl))
+    history = srl_history(srl, reports, consumed)
     # POS measures what an intermediate encoder transfers; a joint+srl run has none (its encoder saw SRL)
-    if cfg.pos.enabled and not joint_srl:
-        pos = train_pos(cfg, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, ckpt / "pos", progress)
+    if ctx.config.pos.enabled and run.schedule.kind != "joint+srl":
+        pos = train_pos(job.checkpoints_in(cache / "pos"))
         if main:
-            rows += evaluate_pos(pos, ctx.data_root, ctx.languages, cfg.srl.max_eval_sentences)
+            rows += evaluate_pos(pos, ctx.data_root, ctx.languages, ctx.config.srl.max_eval_sentences)
         history.update({"pos": pos.result.history, "pos_best_step": pos.result.best_step})
     if not main:  # the other DDP processes wait for the main one's files
         distributed.barrier()
         return run_dir / "results.csv"
+    results = write_run(ctx, run, rows, history, cache)
+    distributed.barrier()
+    return results
+
+
+def train_target_srl(job: TargetJob, run: RunSpec, cache: Path) -> tuple[SrlTraining, dict | None]:
+    """English SRL for ``run``: from its encoder, or inside the multi-task mixture of a joint+srl run."""
+    if run.schedule.kind == "joint+srl":  # no intermediate encoder to start from: SRL is in the mixture
+        return train_joint_srl(job.checkpoints_in(cache / "srl"), run)
+    return train_srl(job.checkpoints_in(cache / "srl")), None
+
+
+def score_target_srl(ctx: StudyContext, run: RunSpec, srl: SrlTraining, model_dir: Path,
+                     progress: Callable[[str], None] | None) -> tuple[list[dict], list[dict]]:
+    """Save the SRL model, score every target file zero-shot: the result rows and the per-file reports."""
+    cfg = ctx.config
+    save_srl_model(srl.srl, model_dir, cfg.encoder.name, cfg.encoder.freeze_word_embeddings)
+    files = target_files(ctx.data_root, ctx.languages, cfg.srl.splits, cfg.srl.gold_sets)
+    rows, reports = evaluate_srl(srl.srl, files, layout.predictions_dir(ctx.run_dir(run)),
+                                 cfg.srl.max_eval_sentences, progress)
+    return rows + macro_average_rows(rows), reports
+
+
+def dev_selection_row(srl: SrlTraining) -> dict:
+    """English dev head F1 of the selected SRL checkpoint (the only score selection looks at)."""
+    return {"task": "srl", "language": "en", "split": "dev-selection", "metric": "head_f1", "label": "",
+            "value": srl.result.best_metrics.get("dev_head_f1", float("nan"))}
+
+
+def srl_history(srl: SrlTraining, file_reports: list[dict], consumed: dict | None) -> dict:
+    """What ``history.json`` records of SRL: the learning curve, the selected step, policies, files scored."""
+    history = {"srl": srl.result.history, "srl_best_step": srl.result.best_step,
+               "srl_resumed_from": srl.result.resumed_from, "srl_examples_seen": srl.result.examples_seen,
+               "processes": distributed.world_size(), "srl_train_stats": vars(srl.train_stats),
+               "srl_files": file_reports}
+    if consumed is not None:
+        history["joint_srl_consumed"] = consumed
+    return history
+
+
+def write_run(ctx: StudyContext, run: RunSpec, rows: list[dict], history: dict, cache: Path) -> Path:
+    """history.json, results.csv, then DONE.json (last), and drop the resume checkpoints."""
+    run_dir = ctx.run_dir(run)
     write_text(run_dir / "history.json", json.dumps(history, indent=2, default=str) + "\n")
     results = write_results(ctx, run, rows, run_dir / "results.csv")
     write_text(run_dir / "DONE.json", json.dumps({"run": run.run_id, "results_sha256": sha256_file(results),
-                                                  "srl_model": str(model_dir), "provenance": ctx.provenance},
-                                                 indent=2) + "\n")
+                                                  "srl_model": str(cache / "srl_model"),
+                                                  "provenance": ctx.provenance}, indent=2) + "\n")
     for sub in ("srl", "pos"):
-        state = ckpt / sub / CHECKPOINT
-        if state.exists():
-            state.unlink()
-    distributed.barrier()
+        (cache / sub / CHECKPOINT).unlink(missing_ok=True)
     return results
 
 
@@ -243,8 +269,8 @@ def write_results(ctx: StudyContext, run: RunSpec, rows: list[dict], path: Path)
 
 
 def run_is_done(ctx: StudyContext, run: RunSpec) -> bool:
-    """Whether ``run`` is complete: DONE marker matching its results, predictions present (``study.infra.layout``)."""
-    return run_dir_is_complete(ctx.run_dir(run))
+    """Whether ``run`` is complete: DONE marker matching its results, predictions present (``infra.layout``)."""
+    return layout.run_dir_is_complete(ctx.run_dir(run))
 
 
 def _made_with(ctx: StudyContext, run: RunSpec) -> str | None:

@@ -12,14 +12,12 @@ goes to the stage cache: it is the target training itself, resumable through its
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import numpy as np
 import torch
 
-from study.config import RunSpec, StudyConfig
+from study.config import RunSpec
 from study.intermediate.stages import MultiTaskModel, make_head, prepare_task, task_loss, task_stream
+from study.target.job import TargetJob
 from study.target.srl.train import SrlModel, SrlTraining, prepare_srl_data, srl_dev_metrics
 from study.tasks.features import collate
 from study.training.engine import Engine, budget_steps
@@ -35,15 +33,17 @@ def interleaved_plan(counts: list[int], seed: int) -> np.ndarray:
     return np.random.default_rng([seed, 104729]).permutation(plan)
 
 
-def train_joint_srl(
-    config: StudyConfig, run: RunSpec, data_root: Path, tokenizer, checkpoint_dir: Path | None,
-    progress: Callable[[str], None] | None = None,
-) -> tuple[SrlTraining, dict]:
-    """Train the mixture; return the SRL model selected on English dev and the steps consumed per task."""
+def train_joint_srl(job: TargetJob, run: RunSpec) -> tuple[SrlTraining, dict]:
+    """Train the mixture; return the SRL model selected on English dev and the steps consumed per task.
+
+    The mixture starts from the pretrained encoder (``job.init_encoder_state`` is not used).
+    """
     if run.schedule.kind != "joint+srl":
         raise ValueError(f"{run.schedule.text} is not a joint+srl schedule")
+    config, data_root, tokenizer, checkpoint_dir, progress = (job.config, job.data_root, job.tokenizer,
+                                                              job.checkpoint_dir, job.progress)
     cfg = config.srl
-    seed = run.seed
+    seed = job.seed
     srl_data = prepare_srl_data(config, data_root, tokenizer)
     tasks = [prepare_task(config, t, data_root, tokenizer) for t in run.schedule.tasks]
     torch.manual_seed(seed)  # head initialisation

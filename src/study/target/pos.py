@@ -7,14 +7,13 @@ the paper. Multiword-token ranges and empty nodes are not words and are not tagg
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from study.config import StudyConfig
+from study.target.job import TargetJob
 from study.target.srl.conllu import read_srl_file
 from study.target.srl.data import TaggingInstance, srl_path
 from study.target.srl.predict import predict_label_ids
@@ -78,12 +77,9 @@ class PosTraining:
     eval_batch_size: int
 
 
-def train_pos(
-    config: StudyConfig, data_root: Path, seed: int, tokenizer,
-    init_encoder_state: dict[str, torch.Tensor] | None = None, checkpoint_dir: Path | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> PosTraining:
-    """Train English UPOS tagging from the given encoder weights; select on English dev accuracy."""
+def train_pos(job: TargetJob) -> PosTraining:
+    """Train English UPOS tagging from the job's encoder weights; select on English dev accuracy."""
+    config, data_root, seed, tokenizer = job.config, job.data_root, job.seed, job.tokenizer
     cfg = config.pos
     wordpieces = WordPieceEncoder(tokenizer, cfg.optim.max_length)
     train = build_pos_instances(
@@ -91,15 +87,15 @@ def train_pos(
     dev = build_pos_instances(
         load_pos(srl_path(data_root, "en", "dev"), "en", "dev", config.srl.max_dev_sentences), wordpieces)
     torch.manual_seed(seed)
-    encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, init_encoder_state,
+    encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, job.init_encoder_state,
                             config.encoder.freeze_bottom_layers)
     model = EncoderWithHead(encoder, TaggingHead(encoder.config.hidden_size, len(UPOS), conditioned=False))
     pad_id = tokenizer.pad_token_id
     steps = budget_steps(cfg.budget, len(train), cfg.optim.batch_size)
     stream = SeededBatchStream([len(x.input_ids) for x in train], cfg.optim.batch_size, seed,
                                group_by_length=cfg.optim.group_by_length)
-    engine = Engine(model, cfg.optim, steps, seed, cfg.eval_every, "dev_accuracy", checkpoint_dir,
-                    progress=progress, runtime=config.runtime)
+    engine = Engine(model, cfg.optim, steps, seed, cfg.eval_every, "dev_accuracy", job.checkpoint_dir,
+                    progress=job.progress, runtime=config.runtime)
 
     def batches(start: int):
         for idx in stream.iterate(start):

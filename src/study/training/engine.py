@@ -2,7 +2,7 @@
 
 Built on ``accelerate`` so the same loop runs on a CPU, one GPU or several processes. AdamW with
 linear warm-up and linear decay, gradient clipping, periodic evaluation on the task's own English
-dev set with best-checkpoint selection and optional early stopping, seeded end to end, and
+dev set (the selection policy is :class:`study.training.selection.Selection`), seeded end to end, and
 crash-resumable: a checkpoint (trainable weights, optimiser, scheduler, RNG states, history) is
 written atomically after every evaluation, and the batch order is a pure function of (seed, step),
 so a resumed run continues exactly where the killed one stopped.
@@ -28,6 +28,7 @@ from torch import nn
 from study.config import Budget, Optimisation, RuntimeConfig
 from study.infra.atomic import atomic_path
 from study.training import distributed
+from study.training.selection import Selection
 
 CHECKPOINT = "train_state.pt"
 
@@ -226,7 +227,7 @@ class Engine:
         return distributed.local_share(indices, self.accelerator.process_index, self.accelerator.num_processes)
 
     # ----------------------------------------------------------------- checkpoints
-    def _save(self, step: int, result: TrainResult, best: dict | None, bad_evals: int) -> None:
+    def _save(self, step: int, result: TrainResult, selection: Selection) -> None:
         if self.checkpoint_dir is None or not self.accelerator.is_main_process:
             return
         state = {
@@ -236,10 +237,7 @@ class Engine:
             "scheduler": self.scheduler.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
             "history": result.history,
-            "best": best,
-            "best_step": result.best_step,
-            "best_metrics": result.best_metrics,
-            "bad_evals": bad_evals,
+            **selection.state_dict(),
             "examples_seen": result.examples_seen,
         }
         with atomic_path(self.checkpoint_dir / CHECKPOINT) as tmp:
@@ -259,6 +257,23 @@ class Engine:
                 path.unlink(missing_ok=True)
             return None
 
+    def _resume(self, result: TrainResult, selection: Selection) -> int:
+        """Restore the last checkpoint into the model, optimiser, RNGs, ``result`` and ``selection``; its step."""
+        saved = self._load()
+        if saved is None:
+            return 0
+        load_trainable_state(self.unwrapped, saved["model"])
+        self.optimizer.load_state_dict(saved["optimizer"])
+        self.scheduler.load_state_dict(saved["scheduler"])
+        torch.set_rng_state(saved["rng"]["torch"])
+        np.random.set_state(saved["rng"]["numpy"])
+        random.setstate(saved["rng"]["python"])
+        result.history = saved["history"]
+        selection.load_state_dict(saved)
+        result.examples_seen = saved["examples_seen"]
+        result.resumed_from = saved["step"]
+        return saved["step"]
+
     def _global_mean(self, loss: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Rescale a process's mean loss so DDP's gradient average equals the global batch's mean.
 
@@ -271,6 +286,26 @@ class Engine:
         return loss * (n_local * self.accelerator.num_processes / max(1, n_global))
 
     # ----------------------------------------------------------------- the loop
+    def _train_step(self, batch: dict[str, torch.Tensor], loss_fn) -> torch.Tensor:
+        """Forward, backward, clip, step: one optimiser update; returns the (detached) loss."""
+        loss = loss_fn(self.model, batch)
+        if self.accelerator.num_processes > 1:
+            loss = self._global_mean(loss, batch)
+        self.accelerator.backward(loss)
+        if self.optim.grad_clip:
+            self.accelerator.clip_grad_norm_(self.model.parameters(), self.optim.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return loss.detach()
+
+    def _evaluate(self, evaluate: Callable[[nn.Module], dict]) -> dict:
+        """Dev metrics, computed on the main process and shared, so every process selects alike."""
+        self.model.eval()
+        metrics = distributed.on_main(evaluate, self.unwrapped)
+        self.model.train()
+        return metrics
+
     def fit(
         self,
         batches: Callable[[int], Iterator[dict[str, torch.Tensor]]],
@@ -279,23 +314,8 @@ class Engine:
     ) -> TrainResult:
         """Run to ``total_steps`` (or early stop); ``batches(start_step)`` yields batches from that step."""
         result = TrainResult(steps=0)
-        best: dict | None = None
-        bad_evals = 0
-        start = 0
-        saved = self._load()
-        if saved is not None:
-            load_trainable_state(self.unwrapped, saved["model"])
-            self.optimizer.load_state_dict(saved["optimizer"])
-            self.scheduler.load_state_dict(saved["scheduler"])
-            torch.set_rng_state(saved["rng"]["torch"])
-            np.random.set_state(saved["rng"]["numpy"])
-            random.setstate(saved["rng"]["python"])
-            start = saved["step"]
-            result.history = saved["history"]
-            best, result.best_step, result.best_metrics = saved["best"], saved["best_step"], saved["best_metrics"]
-            bad_evals = saved["bad_evals"]
-            result.examples_seen = saved["examples_seen"]
-            result.resumed_from = start
+        selection = Selection(self.select_metric, self.patience)
+        start = self._resume(result, selection)
         t0 = time.perf_counter()
         stream = batches(start)
         step = start
@@ -303,50 +323,35 @@ class Engine:
         self.model.train()
         while step < self.total_steps:
             batch = to_device(next(stream), self.device)
-            loss = loss_fn(self.model, batch)
-            if self.accelerator.num_processes > 1:
-                loss = self._global_mean(loss, batch)
-            self.accelerator.backward(loss)
-            if self.optim.grad_clip:
-                self.accelerator.clip_grad_norm_(self.model.parameters(), self.optim.grad_clip)
-            self.optimizer.step()
-            self.scheduler.step()
-            self.optimizer.zero_grad(set_to_none=True)
+            loss = self._train_step(batch, loss_fn)
             step += 1
-            running += float(loss.detach())
+            running += float(loss)
             since += 1
             examples += int(batch["input_ids"].size(0))
             last = step == self.total_steps
-            if step % self.eval_every == 0 or last:
-                # the loss of a DDP step is the mean of the processes' losses, as one process would log it
-                record = {"step": step, "train_loss": distributed.mean_over_processes(running / max(1, since))}
-                result.examples_seen += distributed.sum_over_processes(examples)
-                running, since, examples = 0.0, 0, 0
-                if evaluate is not None:
-                    self.model.eval()
-                    # the main process evaluates; every process takes the same selection decisions
-                    metrics = distributed.on_main(evaluate, self.unwrapped)
-                    self.model.train()
-                    record.update(metrics)
-                    value = metrics[self.select_metric]
-                    if result.best_step is None or value > result.best_metrics[self.select_metric]:
-                        result.best_step, result.best_metrics = step, dict(metrics)
-                        best = trainable_state(self.unwrapped)
-                        bad_evals = 0
-                    else:
-                        bad_evals += 1
-                record["seconds"] = round(time.perf_counter() - t0, 2)
-                result.history.append(record)
-                if self.progress:
-                    shown = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if isinstance(v, float))
-                    self.progress(f"step {step}/{self.total_steps}: {shown}")
-                if not last:
-                    self._save(step, result, best, bad_evals)
-                if self.patience is not None and bad_evals >= self.patience:
-                    break
+            if step % self.eval_every != 0 and not last:
+                continue
+            # the loss of a DDP step is the mean of the processes' losses, as one process would log it
+            record = {"step": step, "train_loss": distributed.mean_over_processes(running / max(1, since))}
+            result.examples_seen += distributed.sum_over_processes(examples)
+            running, since, examples = 0.0, 0, 0
+            if evaluate is not None:
+                metrics = self._evaluate(evaluate)
+                record.update(metrics)
+                selection.observe(step, metrics, lambda: trainable_state(self.unwrapped))
+            record["seconds"] = round(time.perf_counter() - t0, 2)
+            result.history.append(record)
+            if self.progress:
+                shown = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if isinstance(v, float))
+                self.progress(f"step {step}/{self.total_steps}: {shown}")
+            if not last:
+                self._save(step, result, selection)
+            if selection.should_stop:
+                break
         result.steps = step
         result.seconds = time.perf_counter() - t0
-        if best is not None:
-            load_trainable_state(self.unwrapped, best)
+        result.best_step, result.best_metrics = selection.best_step, selection.best_metrics
+        if selection.best_state is not None:
+            load_trainable_state(self.unwrapped, selection.best_state)
         self.model.eval()
         return result

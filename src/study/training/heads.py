@@ -1,6 +1,6 @@
 """Task heads over the one shared encoder (jiant-style: one head per task, never shared).
 
-The e5 encoder's last layer is strongly anisotropic (DESIGN.md: mean token norm 4.96, of which
+The e5 encoder's last layer is strongly anisotropic (measured: mean token norm 4.96, of which
 4.37 is a shared mean direction); raw features left an SRL head at all-``O`` for ~160 steps. Every
 head therefore first removes the per-sentence mean over real tokens and applies a LayerNorm
 (:class:`CenteredNorm`), which made the same head learn from step ~50 in the prototype.

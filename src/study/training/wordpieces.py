@@ -2,7 +2,7 @@
 
 Sentences arrive as words (UD tokens); each word is tokenised on its own and located by its first
 content piece (``word_index``); the heads read the word there or average its pieces up to the next
-word's first piece (``srl.word_pooling``). Two facts about this tokenizer shape the code (DESIGN.md):
+word's first piece (``srl.word_pooling``). Two facts about this tokenizer shape the code:
 
 * A word tokenised alone often starts with a bare ``▁`` piece (86% of Chinese words): the first
   piece then carries no information. A bare leading ``▁`` is dropped when more pieces follow, so

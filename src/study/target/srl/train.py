@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from study.config import StudyConfig
+from study.target.job import TargetJob
 from study.target.srl.data import (
     InstanceStats,
     SrlSplit,
@@ -136,20 +137,13 @@ def srl_dev_metrics(srl: SrlModel, dev: SrlSplit) -> dict:
     return out
 
 
-def setup_srl_training(
-    config: StudyConfig,
-    data_root: Path,
-    seed: int,
-    tokenizer,
-    init_encoder_state: dict[str, torch.Tensor] | None = None,
-    checkpoint_dir: Path | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> SrlSetup:
-    """Read English train/dev, build instances, model and engine for ``config.srl``."""
+def setup_srl_training(job: TargetJob) -> SrlSetup:
+    """Read English train/dev, build instances, model and engine for ``job.config.srl``."""
+    config, seed = job.config, job.seed
     cfg = config.srl
-    data = prepare_srl_data(config, data_root, tokenizer)
+    data = prepare_srl_data(config, job.data_root, job.tokenizer)
     torch.manual_seed(seed)  # head initialisation
-    encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, init_encoder_state,
+    encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, job.init_encoder_state,
                             config.encoder.freeze_bottom_layers)
     model = EncoderWithHead(encoder, srl_head(encoder.config.hidden_size, len(data.labels), cfg.encoding,
                                                      cfg.word_pooling))
@@ -160,8 +154,8 @@ def setup_srl_training(
     steps = budget_steps(cfg.budget, len(data.instances), cfg.optim.batch_size)
     stream = data.stream(cfg.optim.batch_size, seed, cfg.optim.group_by_length)
     engine = Engine(model, cfg.optim, steps, seed, cfg.eval_every, select_metric="dev_head_f1",
-                    checkpoint_dir=checkpoint_dir, patience=cfg.early_stopping_patience,
-                    progress=progress, runtime=config.runtime)
+                    checkpoint_dir=job.checkpoint_dir, patience=cfg.early_stopping_patience,
+                    progress=job.progress, runtime=config.runtime)
     srl.model = engine.unwrapped
 
     def batches(start: int):
@@ -175,17 +169,9 @@ def setup_srl_training(
                     lambda _m: srl_dev_metrics(srl, data.dev_split))
 
 
-def train_srl(
-    config: StudyConfig,
-    data_root: Path,
-    seed: int,
-    tokenizer,
-    init_encoder_state: dict[str, torch.Tensor] | None = None,
-    checkpoint_dir: Path | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> SrlTraining:
-    """Train SRL on English train from ``init_encoder_state`` (or the pretrained encoder), select on dev."""
-    setup = setup_srl_training(config, data_root, seed, tokenizer, init_encoder_state, checkpoint_dir, progress)
+def train_srl(job: TargetJob) -> SrlTraining:
+    """Train SRL on English train from ``job.init_encoder_state`` (or the pretrained encoder), select on dev."""
+    setup = setup_srl_training(job)
     result = setup.engine.fit(setup.batches, setup.loss_fn, setup.evaluate)
     setup.srl.model = setup.engine.unwrapped
     return SrlTraining(setup.srl, result, setup.stats, setup.train_split, setup.dev_split)
