@@ -55,3 +55,37 @@ def test_notebook_cells_have_ids(nb):
     cells = json.loads(nb.read_text())["cells"]
     ids = [cell.get("id") for cell in cells]
     assert all(ids) and len(set(ids)) == len(ids), nb.name
+
+
+#: the subpackages of src/study in data-flow order: each may import only from those before it
+LAYERS = ["infra", "tasks", "config", "data", "encoder", "training", "intermediate", "target", "orchestration",
+          "analysis", "bench", "cli", "__main__"]
+
+
+def test_imports_run_one_way_along_the_data_flow():
+    import ast
+
+    root = REPO / "src" / "study"
+    tops = {p.name.removesuffix(".py") for p in root.iterdir() if p.name != "__pycache__"} - {"__init__"}
+    assert tops == set(LAYERS), "a new top-level entry needs its place in LAYERS (and in the README's map)"
+    upward = []
+    for path in root.rglob("*.py"):
+        layer = path.relative_to(root).parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "study":
+                parts = node.module.split(".")
+                targets = [parts[1]] if len(parts) > 1 else [a.name for a in node.names]
+                for target in targets:
+                    if target in LAYERS and layer in LAYERS and LAYERS.index(target) > LAYERS.index(layer):
+                        upward.append(f"{path.relative_to(root)} imports study.{target}")
+    assert not upward
+
+
+def test_the_readme_is_a_manual_and_its_links_resolve():
+    readme = (REPO / "README.md").read_text()
+    assert len(readme.splitlines()) <= 250
+    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme):
+        if not target.startswith("http"):
+            assert (REPO / target).exists(), target
+    for layer in LAYERS[:-3]:
+        assert f"  {layer}/" in readme, f"the README's layout map lacks {layer}/"

@@ -104,7 +104,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_train_run(args: argparse.Namespace) -> int:
-    from study.orchestration.launch import train_one_run
+    from study.orchestration.train_run import train_one_run
 
     results = train_one_run(Path(args.file), args.run, args.reports)
     if results is not None:

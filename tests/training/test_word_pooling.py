@@ -76,8 +76,8 @@ def test_pooling_changes_the_scores_of_multi_piece_words_only():
 def test_saved_model_keeps_its_pooling_and_older_models_load_as_first(data_root, encoder_dir, tmp_path):
     from study.encoder.load import load_tokenizer
     from study.target.srl.data import label_inventory, load_split, srl_path
+    from study.target.srl.model import SrlModel
     from study.target.srl.saved import META, load_srl_model, save_srl_model
-    from study.target.srl.train import SrlModel
     from study.training.models import EncoderWithHead, fresh_encoder
     from study.training.wordpieces import WordPieceEncoder
 

@@ -18,7 +18,8 @@ import torch
 from study.config import RunSpec
 from study.intermediate.stages import MultiTaskModel, make_head, prepare_task, task_loss, task_stream
 from study.target.job import TargetJob
-from study.target.srl.train import SrlModel, SrlTraining, prepare_srl_data, srl_dev_metrics
+from study.target.srl.model import SrlModel
+from study.target.srl.train import SrlTraining, prepare_srl_data, srl_dev_metrics
 from study.tasks.features import collate
 from study.training.engine import Engine, budget_steps
 from study.training.heads import srl_head, tagging_loss

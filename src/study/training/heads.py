@@ -46,8 +46,8 @@ def word_vectors(
     A word's pieces run from its own first piece to the next word's first piece, or to ``</s>`` for
     the last word in the window, so the span needs no extra input. ``mean`` exists because the first
     piece of a long German compound is often a prefix that carries little of the word; measured, it
-    gains German 1.4 F1 and loses Korean 2.0 and Chinese 0.8, the macro average unchanged (README,
-    "How the SRL recipe was chosen").
+    gains German 1.4 F1 and loses Korean 2.0 and Chinese 0.8, the macro average unchanged
+    (docs/results.md, "How the SRL recipe was chosen").
     """
     idx = word_index.clamp(min=0)
     hidden = h.size(-1)

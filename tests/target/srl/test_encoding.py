@@ -14,8 +14,8 @@ from study.target.srl.data import (
     srl_path,
 )
 from study.target.srl.metrics import score
+from study.target.srl.model import SrlModel
 from study.target.srl.saved import load_srl_model, save_srl_model
-from study.target.srl.train import SrlModel
 from study.training.batching import collate_sentences
 from study.training.heads import PairwiseTaggingHead, srl_head, tagging_loss
 from study.training.models import EncoderWithHead, fresh_encoder

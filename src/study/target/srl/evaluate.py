@@ -16,7 +16,7 @@ from pathlib import Path
 from study.target.srl.conllu import Predicate, write_srl_file
 from study.target.srl.data import SrlSplit, load_split, srl_path
 from study.target.srl.metrics import SrlScore
-from study.target.srl.train import SrlModel
+from study.target.srl.model import SrlModel
 
 
 def target_files(data_root: Path, languages: list[str], splits: list[str], gold_sets: list[str]) -> list[tuple]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from study.infra.atomic import atomic_dir
 from study.infra.errors import StudyError
-from study.target.srl.train import SrlModel
+from study.target.srl.model import SrlModel
 
 WEIGHTS = "srl_model.safetensors"
 META = "srl_model.json"
