@@ -255,3 +255,23 @@ def test_params_explain_prints_a_section_with_its_own_defaults():
     assert "srl.word_pooling" not in out.stdout
     bad = study("params", "explain", "srl.wordpooling")
     assert bad.returncode == 2 and bad.stderr.startswith("study: error: no params key 'srl.wordpooling'")
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1e400"])
+@pytest.mark.parametrize("key", ["lr", "head_lr", "grad_clip", "weight_decay"])
+def test_non_finite_numbers_are_refused_with_their_key(key, value, tmp_path):
+    text = (REPO / "params" / "smoke.yaml").read_text().replace(
+        "optim: {lr: 5.0e-5, head_lr: 1.0e-3, batch_size: 4, max_length: 64}",
+        "optim: {lr: 5.0e-5, head_lr: 1.0e-3, batch_size: 4, max_length: 64, " + f"{key}: {value}" + "}"
+        if key not in ("lr", "head_lr") else
+        "optim: {" + ("lr: " + value + ", head_lr: 1.0e-3" if key == "lr" else "lr: 5.0e-5, head_lr: " + value)
+        + ", batch_size: 4, max_length: 64}")
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    with pytest.raises(ParamsError, match=rf"key 'intermediate\.optim\.{key}'"):
+        load_params(path)
+
+
+def test_seeds_beyond_what_the_generators_take_are_refused():
+    with pytest.raises(ParamsError, match="seeds must be between 0 and 2147483647"):
+        validate_params({**smoke_dict(), "seeds": [1, 10**20]})

@@ -146,3 +146,31 @@ def test_remembered_hash_follows_the_file(tmp_path):
     fresh.write_bytes(b"c")
     sha256_file_remembered(fresh)
     assert len(list((tmp_path / "cache" / "sha256-memo").glob("*.json"))) == 1  # a racy file is not remembered
+
+
+def _tiny_bundle(root, sums: str):
+    (root / "srl").mkdir(parents=True)
+    (root / "srl" / "x.txt").write_text("x\n")
+    (root / "SHA256SUMS").write_text(sums)
+    return root
+
+
+def test_an_empty_checksum_list_is_refused_not_passed(tmp_path):
+    root = _tiny_bundle(tmp_path / "data", "\n")
+    with pytest.raises(DataError, match="SHA256SUMS: lists no files, so nothing could be verified"):
+        require_valid_bundle(root)
+
+
+@pytest.mark.parametrize("rel", ["../../../../etc/hostname", "/etc/hostname", "./srl/../../outside"])
+def test_a_checksum_line_outside_the_bundle_is_refused_not_read(tmp_path, rel):
+    root = _tiny_bundle(tmp_path / "data", f"{'0' * 64}  {rel}\n")
+    with pytest.raises(DataError, match=r"SHA256SUMS:1: .* is not a file inside the bundle"):
+        require_valid_bundle(root)
+
+
+def test_data_check_on_an_empty_list_exits_2_with_one_line(tmp_path):
+    from tests.helpers import study
+
+    root = _tiny_bundle(tmp_path / "data", "")
+    out = study("data", "check", env={"STUDY_DATA": str(root)})
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "lists no files" in out.stderr

@@ -29,9 +29,11 @@ def _yaml_float(value: Any) -> Any:
     return value
 
 
-Float = Annotated[float, BeforeValidator(_yaml_float)]
+#: a finite float (``.inf`` and ``.nan`` are refused: they train to NaN and score 0 everywhere)
+Float = Annotated[float, BeforeValidator(_yaml_float), Field(allow_inf_nan=False)]
 PositiveInt = Annotated[int, Field(gt=0)]
 PositiveFloat = Annotated[Float, Field(gt=0)]
+MAX_SEED = 2**31 - 1
 LANG_PATTERN = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -337,8 +339,9 @@ class StudyConfig(Strict):
     def _unique_seeds(cls, seeds: list[int]) -> list[int]:
         if len(set(seeds)) != len(seeds):
             raise ValueError("seeds must be distinct")
-        if any(s < 0 for s in seeds):
-            raise ValueError("seeds must be >= 0")
+        if any(s < 0 or s > MAX_SEED for s in seeds):
+            raise ValueError(f"seeds must be between 0 and {MAX_SEED} (a stage of a joint run seeds with seed + 1000 "
+                             "per task, numpy takes seeds below 2**32)")
         return seeds
 
     @field_validator("schedules")

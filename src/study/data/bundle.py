@@ -83,16 +83,26 @@ def resolve_data_root(override: str | Path | None = None) -> Path:
 
 
 def read_checksums(root: Path) -> dict[str, str]:
-    """Parse ``SHA256SUMS`` (``<hex>  ./relpath`` lines) into {relpath: hex}."""
+    """Parse ``SHA256SUMS`` (``<hex>  ./relpath`` lines) into {relpath: hex}.
+
+    The list is the gate every study passes, so a list that names no file, or a path that leaves
+    the bundle (absolute, or with ``..``), is refused rather than read.
+    """
     out: dict[str, str] = {}
     path = root / CHECKSUMS
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         digest, _, rel = line.partition("  ")
-        if len(digest) != 64 or not rel:
+        if len(digest) != 64 or not rel or any(c not in "0123456789abcdef" for c in digest.lower()):
             raise DataError(f"{path}:{lineno}: malformed checksum line {line[:80]!r}")
-        out[rel.removeprefix("./")] = digest
+        rel = rel.removeprefix("./")
+        if rel.startswith("/") or ".." in Path(rel).parts or rel == CHECKSUMS:
+            raise DataError(f"{path}:{lineno}: {rel!r} is not a file inside the bundle; restore {CHECKSUMS} "
+                            "from the original bundle")
+        out[rel] = digest
+    if not out:
+        raise DataError(f"{path}: lists no files, so nothing could be verified; restore it from the original bundle")
     return out
 
 

@@ -27,6 +27,7 @@ from torch import nn
 
 from study.config import Budget, Optimisation, RuntimeConfig
 from study.infra.atomic import atomic_path
+from study.infra.errors import StudyError
 from study.training import distributed
 from study.training.selection import Selection
 
@@ -106,8 +107,6 @@ def accelerator_for(device: str = "auto", mixed_precision: str = "no", find_unus
     from accelerate.utils import DistributedDataParallelKwargs
 
     if device == "cuda" and not torch.cuda.is_available():
-        from study.infra.errors import StudyError
-
         raise StudyError("runtime.device is 'cuda' but torch sees no CUDA device; set runtime.device: auto or cpu")
     cpu = runs_on_cpu(device)
     if mixed_precision == "fp16" and cpu:
@@ -323,9 +322,13 @@ class Engine:
         self.model.train()
         while step < self.total_steps:
             batch = to_device(next(stream), self.device)
-            loss = self._train_step(batch, loss_fn)
+            loss = float(self._train_step(batch, loss_fn))
             step += 1
-            running += float(loss)
+            if not math.isfinite(loss):
+                raise StudyError(
+                    f"training loss is {loss} at step {step} of {self.total_steps} (lr {self.optim.lr}, head_lr "
+                    f"{self.optim.head_lr}): the run diverged; lower the learning rate, nothing of this run is kept")
+            running += loss
             since += 1
             examples += int(batch["input_ids"].size(0))
             last = step == self.total_steps

@@ -13,8 +13,24 @@ from study.target.srl.evaluate import full_predictions, score_rows
 from study.target.srl.saved import load_srl_model
 
 
+def output_folder(run_dir: Path, path: Path, out_dir: Path | None) -> Path:
+    """Where predictions and metrics go, refusing any place that would overwrite the input or a file."""
+    path = Path(path)
+    if not path.is_file():
+        raise StudyError(f"--file {path}: not a file (give a CoNLL-U Plus file with gold predicates)")
+    out_dir = Path(out_dir or Path(run_dir) / "user-scores" / path.name)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise StudyError(f"--out {out_dir}: exists and is not a folder; give a folder for the predictions")
+    for written in (out_dir / path.name, out_dir / "metrics.json"):
+        if written.exists() and written.resolve() == path.resolve():
+            raise StudyError(f"--out {out_dir}: writing the predictions there would overwrite the input file "
+                             f"{path}; choose another folder (nothing was written)")
+    return out_dir
+
+
 def score_user_file(run_dir: Path, path: Path, language: str = "xx", out_dir: Path | None = None) -> Path:
     """Predict and score ``path`` with the run's model; write predictions and metrics to ``out_dir``."""
+    out_dir = output_folder(run_dir, path, out_dir)
     done = Path(run_dir) / "DONE.json"
     if not done.is_file():
         raise StudyError(f"{run_dir}: not a finished run (no DONE.json); run the study first")
@@ -24,7 +40,6 @@ def score_user_file(run_dir: Path, path: Path, language: str = "xx", out_dir: Pa
     srl = load_srl_model(Path(model_dir))
     split = load_split(Path(path), language, "user", srl.scope)
     scores, predicted, stats = srl.evaluate(split)
-    out_dir = Path(out_dir or Path(run_dir) / "user-scores" / Path(path).name)
     write_srl_file(split.file, out_dir / Path(path).name, full_predictions(split, predicted))
     metrics = {"file": str(path), "language": language, "scope": srl.scope, "report": vars(split.report),
                "instances": vars(stats),
