@@ -14,6 +14,7 @@ from pathlib import Path
 
 from study.encoder.build import OFFLINE_ENCODER_NAME, default_output_dir, read_manifest
 from study.infra.errors import EncoderError
+from study.infra.hashing import sha256_file_remembered
 
 #: Short names accepted in params, mapped to hub repositories (docs/full-scale.md).
 HUB_ALIASES = {
@@ -63,7 +64,29 @@ def ensure_available(spec: EncoderSpec) -> Path | str:
                 f"encoder '{spec.name}' is not built yet ({path} has no config.json): run `study model build`"
             )
         raise EncoderError(f"{path}: not a Hugging Face checkpoint (no config.json)")
+    verify_checkpoint(spec)
     return path
+
+
+def verify_checkpoint(spec: EncoderSpec) -> dict[str, str]:
+    """Check a built checkpoint's files against the sha256 its build recorded; their digests.
+
+    A truncated or altered weights file, or a deleted tokenizer file, would otherwise load (or fail
+    deep inside ``from_pretrained``) and be reported under the recorded checksum. Hashes are
+    remembered while a file's stat is unchanged, so this costs nothing after the first check.
+    """
+    path = Path(spec.location)
+    recorded = read_manifest(path).get("files", {})
+    actual = {}
+    for name, digest in recorded.items():
+        file = path / name
+        fix = "run `study model build` to rebuild it" if spec.source == "offline-build" else "restore it"
+        if not file.is_file():
+            raise EncoderError(f"{file}: missing from the encoder checkpoint; {fix}")
+        actual[name] = sha256_file_remembered(file)
+        if actual[name] != digest:
+            raise EncoderError(f"{file}: does not match the checksum its build recorded (damaged or altered); {fix}")
+    return actual
 
 
 def _hub_error(spec: EncoderSpec, exc: Exception) -> EncoderError:
@@ -115,6 +138,5 @@ def encoder_fingerprint(name: str) -> dict:
     spec = resolve_encoder(name)
     info = {"name": spec.name, "source": spec.source, "location": spec.location}
     if spec.is_local:
-        manifest = read_manifest(Path(spec.location))
-        info["weights_sha256"] = manifest.get("files", {}).get("model.safetensors")
+        info["weights_sha256"] = verify_checkpoint(spec).get("model.safetensors")  # the file as it is
     return info

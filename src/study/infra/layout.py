@@ -10,7 +10,7 @@ Cache (``~/.cache/study`` or ``$STUDY_CACHE``)::
 
     encoders/<name>/            the rebuilt offline encoder
     stages/<key>/               intermediate stage weights (content-addressed, see intermediate.stage_cache)
-    runs/<study>/<params hash>/<run_id>/{srl,pos,srl_model}   resume checkpoints and the saved SRL model
+    runs/<study>/<run key>/<run_id>/{srl,pos,srl_model}   resume checkpoints and the saved SRL model
 
 A run counts as complete when ``DONE.json`` names the SHA-256 of its ``results.csv`` and its
 prediction files are present (notebook 04 reads them): a run folder copied without them is
@@ -39,9 +39,9 @@ def predictions_dir(run: Path) -> Path:
     return Path(run) / "predictions"
 
 
-def run_cache_dir(cache: Path, study_name: str, params_hash: str, run_id: str) -> Path:
-    """A run's resume checkpoints and saved SRL model, keyed by the params hash: other params never resume them."""
-    return Path(cache) / RUNS / study_name / params_hash[:12] / run_id
+def run_cache_dir(cache: Path, study_name: str, key: str, run_id: str) -> Path:
+    """A run's resume checkpoints and saved SRL model under ``key`` (see ``StudyContext.run_cache_dir``)."""
+    return Path(cache) / RUNS / study_name / key[:16] / run_id
 
 
 def run_dir_is_complete(run: Path) -> bool:

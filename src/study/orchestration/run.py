@@ -28,7 +28,7 @@ from study.encoder.load import encoder_fingerprint, load_tokenizer
 from study.infra import layout
 from study.infra.atomic import write_text
 from study.infra.errors import StudyError
-from study.infra.hashing import sha256_file
+from study.infra.hashing import sha256_file, stable_hash
 from study.infra.paths import reports_root
 from study.infra.provenance import collect_provenance
 from study.intermediate.stage_cache import StageCache, StageSpec, plan_stages
@@ -74,9 +74,17 @@ class StudyContext:
         return layout.run_dir(self.study_dir, run.run_id)
 
     def run_cache_dir(self, run: RunSpec) -> Path:
-        """Resume checkpoints and the saved SRL model of ``run`` (keyed by the params hash)."""
-        return layout.run_cache_dir(self.stage_cache.root.parent, self.config.study_name, self.config.params_hash(),
-                                    run.run_id)
+        """Resume checkpoints and the saved SRL model of ``run``.
+
+        Keyed by everything that makes them what they are: the params, the data and encoder checksums,
+        and the run folder they belong to, so a checkpoint trained on other data or for another
+        reports folder is never resumed, and a saved model a finished run names is never overwritten
+        by a run elsewhere.
+        """
+        key = stable_hash({"params": self.config.params_hash(), "data": self.data_fingerprint,
+                           "encoder": self.encoder_id.get("weights_sha256") or self.encoder_id.get("location"),
+                           "run_dir": str(self.run_dir(run).resolve())})
+        return layout.run_cache_dir(self.stage_cache.root.parent, self.config.study_name, key, run.run_id)
 
     def runs(self) -> list[RunSpec]:
         return expand_runs(self.config)
