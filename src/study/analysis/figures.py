@@ -41,7 +41,9 @@ def plot_schedules(scores: pd.DataFrame, order: list[str]):
     data["file"] = data["language"] + np.where(data["split"] == "gold-test", " (gold)", "")
     data["F1"] = data["value"] * 100
     fig, ax = plt.subplots(figsize=(12, 4))
-    sns.pointplot(data=data, x="file", y="F1", hue="schedule", hue_order=order, dodge=0.5, linestyle="none",
+    # seaborn divides the dodge by (schedules - 1): a one-schedule study is not dodged
+    sns.pointplot(data=data, x="file", y="F1", hue="schedule", hue_order=order, dodge=0.5 if len(order) > 1 else False,
+                  linestyle="none",
                   errorbar=("ci", 95), n_boot=1000, seed=0, ax=ax, markersize=4)
     ax.set_title("Zero-shot SRL head F1 per language and schedule (mean over seeds, 95% CI)")
     ax.legend(fontsize=8, ncol=3)

@@ -98,3 +98,14 @@ def no_stage_message(schedule) -> str:
         return (f"{schedule.text}: the intermediate tasks are trained together with English SRL in one mixture "
                 "(notebook 03), not as cached stages")
     return f"schedule {schedule.text}: no intermediate stage"
+
+
+def prefix_table(rows: list[dict]) -> pd.DataFrame:
+    """Head F1 on each file's first instances and on the whole file, in F1 points (notebook 03).
+
+    The prototype the SRL bar came from reported de/fr/es/zh only; a study scoring none of them gets
+    an empty table with the same columns, not an error.
+    """
+    frame = pd.DataFrame(rows, columns=["language", "split", "instances", "head_f1_first", "head_f1_file"])
+    return frame.assign(head_f1_first=(100 * frame.head_f1_first.astype(float)).round(1),
+                        head_f1_file=(100 * frame.head_f1_file.astype(float)).round(1))
