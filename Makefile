@@ -26,8 +26,8 @@ encoder: env  ## rebuild the offline encoder (skipped when an identical checkpoi
 data: env  ## verify the data bundle against SHA256SUMS
 	$(VENV)/bin/study data check > /dev/null && echo "data bundle: ok"
 
-test: env encoder browser  ## the whole suite, slow end-to-end tests included (what CI runs)
-	$(PY) -m pytest -q
+test: env encoder browser  ## the whole suite, slow end-to-end tests included, the longer fuzz profile (what CI runs)
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -q
 
 test-fast: env encoder  ## skip the slow end-to-end tests
 	$(PY) -m pytest -q -m "not slow"

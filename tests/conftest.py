@@ -13,8 +13,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.helpers import FIXTURE_BUNDLE, smoke_params
+
+# Property-based tests: a quick profile by default, a longer one in CI (`make test` sets HYPOTHESIS_PROFILE=ci).
+settings.register_profile("fast", max_examples=40, deadline=None)
+settings.register_profile("ci", max_examples=300, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 # Never reach for the hub from the tests: loading must work offline or fail with our message.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -82,3 +82,18 @@ def test_unwritable_reports_folder_gives_one_line(tmp_path, encoder_dir):
     out = study("run", "params/smoke.yaml", "--reports", str(blocker))
     assert out.returncode == 2
     assert out.stderr.startswith("study: error: cannot write") and "Traceback" not in out.stderr
+
+
+@pytest.mark.needs_data
+@pytest.mark.parametrize(("variable", "kind"), [("STUDY_CACHE", "file"), ("STUDY_CACHE", "under /proc"),
+                                                ("STUDY_DATA", "file"), ("STUDY_DATA", "missing"),
+                                                ("STUDY_REPORTS", "file")])
+@pytest.mark.parametrize("command", [["data", "check"], ["model", "check"]])
+def test_env_folders_that_are_files_missing_or_unwritable_never_give_a_traceback(tmp_path, variable, kind, command):
+    target = {"file": tmp_path / "a-file", "missing": tmp_path / "missing", "under /proc": "/proc/1/study"}[kind]
+    (tmp_path / "a-file").write_text("not a folder\n")
+    out = study(*command, env={variable: str(target)})
+    assert out.returncode in (0, 2), out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) <= 1, out.stderr
+    if out.returncode == 2:
+        assert out.stderr.startswith("study: error: ")

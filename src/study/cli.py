@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -106,7 +107,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_train_run(args: argparse.Namespace) -> int:
     from study.orchestration.train_run import train_one_run
 
-    results = train_one_run(Path(args.file), args.run, args.reports)
+    results = train_one_run(Path(args.file), args.run, args.reports, complete=not args.pending)
     if results is not None:
         print(f"results: {results}")
     return 0
@@ -204,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     trun.add_argument("file", type=Path, help="params file")
     trun.add_argument("run", help="run id, e.g. none__seed1 (see `study params show`)")
     trun.add_argument("--reports", type=Path, help="reports root (default: $STUDY_REPORTS or reports/)")
+    trun.add_argument("--pending", action="store_true",
+                      help="leave the run pending: its notebooks complete it (what `study run --launch` passes)")
     trun.set_defaults(func=_cmd_train_run)
 
     srl = sub.add_parser("srl", help="semantic role labelling").add_subparsers(dest="action", required=True)
@@ -235,9 +238,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a cluster's pre-emption, a closed terminal): stopped the way Ctrl-C stops."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_on_termination_signals() -> None:
+    """Turn SIGTERM and SIGHUP into :class:`Stopped`, so kernels are killed and the lock released as on Ctrl-C."""
+
+    def stop(signum, _frame):
+        raise Stopped(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _stop_on_termination_signals()
     try:
         return args.func(args)
     except StudyError as exc:
@@ -246,10 +268,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stderr.close()
         return 0
-    except KeyboardInterrupt:
-        print("study: interrupted; completed runs and stages are kept: re-run the same command to resume",
+    except KeyboardInterrupt as exc:
+        why = f"stopped by {signal.Signals(exc.signum).name}" if isinstance(exc, Stopped) else "interrupted"
+        print(f"study: {why}; completed runs and stages are kept: re-run the same command to resume",
               file=sys.stderr)
-        return 130
+        return 128 + exc.signum if isinstance(exc, Stopped) else 130
     except OSError as exc:
         if exc.errno not in _WRITE_ERRORS:
             raise

@@ -17,7 +17,7 @@ def study(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the ``study`` command as a user does; output captured."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "study.cli", *args], capture_output=True, text=True,
-                          cwd=REPO, env=full_env, timeout=300)
+                          cwd=REPO, env=full_env, timeout=900)
 
 
 def isolated_study_env(root: Path, encoder_dir: Path) -> dict:

@@ -139,3 +139,21 @@ def test_a_run_copied_without_its_predictions_is_not_complete(tmp_path):
     (run_dir / "predictions" / "de-test.conllu").write_text("# text = x\n")
     (run_dir / "results.csv").write_text("run,task,label,value\nnone__seed1,srl,,0.9\n")  # edited after DONE
     assert not run_dir_is_complete(run_dir)
+
+
+def test_a_lock_whose_process_is_gone_is_taken_over_and_said_so(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from study.orchestration.grid import StudyLock
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    lock = tmp_path / ".lock"
+    lock.write_text(f"{os.uname().nodename} {gone.pid}\n")  # what a SIGKILLed `study run` leaves
+    said = []
+    with StudyLock(tmp_path, log=said.append):
+        assert lock.read_text().split()[1] == str(os.getpid())
+    assert len(said) == 1 and said[0].startswith("took over the lock of an earlier `study run` that is gone")
+    assert f"{gone.pid}" in said[0] and not lock.exists()

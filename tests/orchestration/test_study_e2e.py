@@ -134,11 +134,14 @@ def test_a_second_writer_is_refused(smoke_run):
     assert not lock.exists()
 
 
-def test_ctrl_c_stops_cleanly_with_a_resume_hint(tmp_path, encoder_dir):
+@pytest.mark.parametrize(("signame", "code"), [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129)])
+def test_ctrl_c_sigterm_and_sighup_stop_cleanly_with_a_resume_hint(tmp_path, encoder_dir, signame, code):
     import signal
     import subprocess
     import sys
     import time
+
+    import psutil
 
     from tests.helpers import REPO
 
@@ -153,11 +156,16 @@ def test_ctrl_c_stops_cleanly_with_a_resume_hint(tmp_path, encoder_dir):
     while not lock.exists() and time.time() < deadline:
         time.sleep(0.5)
     time.sleep(8)  # inside the notebooks by now
-    proc.send_signal(signal.SIGINT)
+    kernels = psutil.Process(proc.pid).children(recursive=True)
+    proc.send_signal(getattr(signal, signame))
     _, err = proc.communicate(timeout=180)
-    assert proc.returncode == 130, err[-2000:]
+    assert proc.returncode == code, err[-2000:]
     assert "re-run the same command to resume" in err
+    if signame != "SIGINT":
+        assert f"stopped by {signame}" in err
     assert not lock.exists()
+    _, alive = psutil.wait_procs(kernels, timeout=30)
+    assert not alive, "notebook kernels outlived the stop"
 
 
 def _kill_tree(proc) -> None:

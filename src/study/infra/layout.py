@@ -14,17 +14,22 @@ Cache (``~/.cache/study`` or ``$STUDY_CACHE``)::
 
 A run counts as complete when ``DONE.json`` names the SHA-256 of its ``results.csv`` and its
 prediction files are present (notebook 04 reads them): a run folder copied without them is
-recomputed by ``study run`` rather than left to fail the analysis.
+recomputed by ``study run`` rather than left to fail the analysis. A run trained for notebooks
+first gets ``DONE.pending.json``; the last cell of notebook 03 renames it to ``DONE.json``, so a run
+whose notebooks failed is never counted complete (its results are shown again, not retrained).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from study.infra.hashing import sha256_file
 
 RUNS = "runs"
+DONE = "DONE.json"
+PENDING = "DONE.pending.json"
 
 
 def study_dir(reports: Path, study_name: str) -> Path:
@@ -44,9 +49,19 @@ def run_cache_dir(cache: Path, study_name: str, key: str, run_id: str) -> Path:
     return Path(cache) / RUNS / study_name / key[:16] / run_id
 
 
-def run_dir_is_complete(run: Path) -> bool:
-    """DONE marker present and matching ``results.csv``, and the prediction files present."""
-    done, results, predictions = run / "DONE.json", run / "results.csv", predictions_dir(run)
+def mark_complete(run: Path) -> Path:
+    """Promote the run's pending marker to ``DONE.json`` (atomic rename); the marker it ends with."""
+    done, pending = Path(run) / DONE, Path(run) / PENDING
+    if pending.is_file():
+        os.replace(pending, done)
+    if not done.is_file():
+        raise FileNotFoundError(f"{pending}: no pending marker to complete; the run's results were not written")
+    return done
+
+
+def run_dir_is_complete(run: Path, marker: str = DONE) -> bool:
+    """``marker`` present and matching ``results.csv``, and the prediction files present."""
+    done, results, predictions = run / marker, run / "results.csv", predictions_dir(run)
     if not done.is_file() or not results.is_file():
         return False
     if not predictions.is_dir() or not any(predictions.iterdir()):

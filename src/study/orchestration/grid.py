@@ -45,12 +45,13 @@ class RunOutcome:
 
 
 class StudyLock:
-    """``<study_dir>/.lock`` holding host and pid; a lock whose process is gone is taken over."""
+    """``<study_dir>/.lock`` holding host and pid; a lock whose process is gone is taken over, and said so."""
 
     NAME = ".lock"
 
-    def __init__(self, study_dir: Path) -> None:
+    def __init__(self, study_dir: Path, log=print) -> None:
         self.path = Path(study_dir) / self.NAME
+        self.log = log
 
     def __enter__(self) -> StudyLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,14 +61,23 @@ class StudyLock:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:
                 if self._stale():
+                    holder = self._holder()
                     self.path.unlink(missing_ok=True)
+                    self.log(f"took over the lock of an earlier `study run` that is gone (host/pid {holder}); "
+                             "its finished runs are kept and the run it was in resumes")
                     continue
-                holder = self.path.read_text().strip() if self.path.exists() else "?"
                 raise StudyError(f"{self.path.parent}: another `study run` is writing this study (host/pid "
-                                 f"{holder}); wait for it, or delete {self.path} if that process is gone") from None
+                                 f"{self._holder()}); wait for it, or delete {self.path} if that process is gone"
+                                 ) from None
             with os.fdopen(fd, "w") as fh:
                 fh.write(me + "\n")
             return self
+
+    def _holder(self) -> str:
+        try:
+            return self.path.read_text().strip() or "?"
+        except OSError:
+            return "?"
 
     def _stale(self) -> bool:
         try:
@@ -89,8 +99,12 @@ class StudyLock:
 
 
 def launch_command(launch: str, params_file: str, run_id: str, reports_root: str) -> list[str]:
-    """``<launcher> -m study train-run PARAMS RUN``: accelerate launch and torchrun both take ``-m``."""
-    return [*shlex.split(launch), "-m", "study", "train-run", params_file, run_id, "--reports", reports_root]
+    """``<launcher> -m study train-run PARAMS RUN``: accelerate launch and torchrun both take ``-m``.
+
+    ``--pending``: the run counts as complete only once notebooks 02 and 03 rendered it.
+    """
+    return [*shlex.split(launch), "-m", "study", "train-run", params_file, run_id, "--reports", reports_root,
+            "--pending"]
 
 
 def execute_run(params_file: str, reports_dir: str, run_id: str, launch: str | None = None) -> RunOutcome:
@@ -158,7 +172,7 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
     ctx = open_study(params_file, reports_dir)
     check_schedules(schedules, [s.text for s in ctx.config.parsed_schedules()], params_file)
     spec = executor or ExecutorSpec()
-    with StudyLock(ctx.study_dir):
+    with StudyLock(ctx.study_dir, log):
         sitting = prepare(ctx, Path(params_file), max_runs, schedules, log)
         execute(sitting, make_executor(spec, jobs, ctx.study_dir, ctx.config.study_name, log), launch, jobs, log)
         return finish(sitting, log)

@@ -167,28 +167,33 @@ def final_encoder_state(ctx: StudyContext, run: RunSpec) -> dict[str, torch.Tens
 # --------------------------------------------------------------------------- target tasks
 
 
-def train_run(ctx: StudyContext, run: RunSpec, progress: Callable[[str], None] | None = None) -> Path:
+def train_run(ctx: StudyContext, run: RunSpec, progress: Callable[[str], None] | None = None,
+              complete: bool = True) -> Path:
     """A whole run without notebooks: its stages, then English SRL/POS and the zero-shot scores.
 
     What ``study train-run`` executes, in one process or under ``accelerate launch`` / ``torchrun``
     (every process calls this; see :mod:`study.training.distributed`).
     """
     state, _ = run_intermediate(ctx, run, progress)
-    return run_target(ctx, run, state, progress)
+    return run_target(ctx, run, state, progress, complete)
 
 
 def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.Tensor] | None,
-               progress: Callable[[str], None] | None = None) -> Path:
+               progress: Callable[[str], None] | None = None, complete: bool = True) -> Path:
     """English SRL (+ POS) from ``encoder_state``, zero-shot scores everywhere; returns results.csv.
 
-    A run already complete with these params is not retrained: its results are returned (so the
-    notebooks can render a run that ``study train-run`` trained under a multi-process launcher).
-    Under DDP every process trains; the main process alone saves, scores and writes.
+    A run already trained with these params is not retrained: its results are returned (so the
+    notebooks can render a run that ``study train-run`` trained under a multi-process launcher, or
+    render again a run whose notebook failed). ``complete=False`` (notebook 03) leaves the run
+    pending: the notebook's last cell completes it (``infra.layout``). Under DDP every process
+    trains; the main process alone saves, scores and writes.
     """
     run_dir = ctx.run_dir(run)
-    if run_is_done(ctx, run) and _made_with(ctx, run) == ctx.config.params_hash():
+    if trained_with_these_params(ctx, run):
         if progress:
-            progress(f"run {run.run_id} is complete with these params: its results are shown, not recomputed")
+            progress(f"run {run.run_id} is trained with these params: its results are shown, not recomputed")
+        if complete:
+            layout.mark_complete(run_dir)
         return run_dir / "results.csv"
     cache = ctx.run_cache_dir(run)
     job = TargetJob(ctx.config, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, None, progress)
@@ -208,7 +213,7 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
     if not main:  # the other DDP processes wait for the main one's files
         distributed.barrier()
         return run_dir / "results.csv"
-    results = write_run(ctx, run, rows, history, cache)
+    results = write_run(ctx, run, rows, history, cache, complete)
     distributed.barrier()
     return results
 
@@ -248,14 +253,16 @@ def srl_history(srl: SrlTraining, file_reports: list[dict], consumed: dict | Non
     return history
 
 
-def write_run(ctx: StudyContext, run: RunSpec, rows: list[dict], history: dict, cache: Path) -> Path:
-    """history.json, results.csv, then DONE.json (last), and drop the resume checkpoints."""
+def write_run(ctx: StudyContext, run: RunSpec, rows: list[dict], history: dict, cache: Path,
+              complete: bool = True) -> Path:
+    """history.json, results.csv, the marker last (DONE.json, or pending), then drop the resume checkpoints."""
     run_dir = ctx.run_dir(run)
+    (run_dir / layout.DONE).unlink(missing_ok=True)  # recomputed: no longer complete until it is written
     write_text(run_dir / "history.json", json.dumps(history, indent=2, default=str) + "\n")
     results = write_results(ctx, run, rows, run_dir / "results.csv")
-    write_text(run_dir / "DONE.json", json.dumps({"run": run.run_id, "results_sha256": sha256_file(results),
-                                                  "srl_model": str(cache / "srl_model"),
-                                                  "provenance": ctx.provenance}, indent=2) + "\n")
+    marker = {"run": run.run_id, "results_sha256": sha256_file(results), "srl_model": str(cache / "srl_model"),
+              "provenance": ctx.provenance}
+    write_text(run_dir / (layout.DONE if complete else layout.PENDING), json.dumps(marker, indent=2) + "\n")
     for sub in ("srl", "pos"):
         (cache / sub / CHECKPOINT).unlink(missing_ok=True)
     return results
@@ -281,12 +288,25 @@ def run_is_done(ctx: StudyContext, run: RunSpec) -> bool:
     return layout.run_dir_is_complete(ctx.run_dir(run))
 
 
-def _made_with(ctx: StudyContext, run: RunSpec) -> str | None:
-    """The params hash a finished run's DONE marker names (None if unreadable)."""
+def _made_with(ctx: StudyContext, run: RunSpec, marker: str = layout.DONE) -> str | None:
+    """The params hash a run's marker (DONE or pending) names (None if unreadable)."""
     try:
-        return str(json.loads((ctx.run_dir(run) / "DONE.json").read_text())["provenance"]["params_hash"])
+        return str(json.loads((ctx.run_dir(run) / marker).read_text())["provenance"]["params_hash"])
     except (OSError, json.JSONDecodeError, KeyError, TypeError):
         return None
+
+
+def trained_with_these_params(ctx: StudyContext, run: RunSpec) -> bool:
+    """Whether the run's results (complete or pending) were computed with ``ctx``'s params."""
+    return any(layout.run_dir_is_complete(ctx.run_dir(run), marker) and _made_with(ctx, run, marker)
+               == ctx.config.params_hash() for marker in (layout.DONE, layout.PENDING))
+
+
+def mark_run_complete(ctx: StudyContext, run: RunSpec) -> Path:
+    """The last step of a run's notebooks: everything it promises succeeded, so it counts as complete."""
+    if not distributed.is_main():
+        return ctx.run_dir(run) / layout.DONE
+    return layout.mark_complete(ctx.run_dir(run))
 
 
 def done_with_other_params(ctx: StudyContext) -> list[tuple[str, str]]:

@@ -22,7 +22,8 @@ def _init_process_group(device: str) -> None:
     PartialState(cpu=runs_on_cpu(device))
 
 
-def train_one_run(params_file: Path, run_id: str, reports_dir: Path | None = None) -> Path | None:
+def train_one_run(params_file: Path, run_id: str, reports_dir: Path | None = None,
+                  complete: bool = True) -> Path | None:
     """Train and score ``run_id``; the results file (on the main process), None on the others."""
     from study.orchestration.run import open_study, train_run
 
@@ -40,7 +41,7 @@ def train_one_run(params_file: Path, run_id: str, reports_dir: Path | None = Non
         progress(f"run {run.run_id}: {distributed.world_size()} process(es), device "
                  f"{'cpu' if runs_on_cpu(config.runtime.device) else 'cuda'}")
     try:
-        results = train_run(ctx, run, progress)
+        results = train_run(ctx, run, progress, complete)
     finally:
         distributed.shutdown()
     return results if distributed.is_main() else None
