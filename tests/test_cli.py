@@ -97,3 +97,15 @@ def test_env_folders_that_are_files_missing_or_unwritable_never_give_a_traceback
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) <= 1, out.stderr
     if out.returncode == 2:
         assert out.stderr.startswith("study: error: ")
+
+
+def test_train_run_refuses_a_study_another_writer_holds(tmp_path):
+    """A standalone `study train-run` takes the study's lock like `study run` (refused before any work)."""
+    import os
+
+    lock = tmp_path / "reports" / "smoke" / ".lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text(f"{os.uname().nodename} {os.getpid()}\n")  # a live holder: this test process
+    out = study("train-run", "params/smoke.yaml", "none__seed1", "--reports", str(tmp_path / "reports"))
+    assert out.returncode == 2 and "another `study run` is writing this study" in out.stderr, out.stderr
+    assert lock.read_text().split()[1] == str(os.getpid())  # the holder's lock is left alone

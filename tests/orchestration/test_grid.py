@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from study.infra.errors import StudyError
-from study.orchestration.grid import StudyLock, remove_stale_temporaries
+from study.infra.lock import StudyLock
+from study.orchestration.grid import remove_stale_temporaries
 from tests.helpers import REPO
 
 
@@ -146,7 +147,7 @@ def test_a_lock_whose_process_is_gone_is_taken_over_and_said_so(tmp_path):
     import subprocess
     import sys
 
-    from study.orchestration.grid import StudyLock
+    from study.infra.lock import StudyLock
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()

@@ -126,7 +126,7 @@ def test_a_second_writer_is_refused(smoke_run):
     finally:
         lock.unlink()
     assert out.returncode == 2 and "another `study run` is writing this study" in out.stderr
-    from study.orchestration.grid import StudyLock
+    from study.infra.lock import StudyLock
 
     lock.write_text(f"{os.uname().nodename} 999999999\n")  # a crashed holder: its lock is taken over
     with StudyLock(lock.parent):

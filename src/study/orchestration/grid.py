@@ -14,7 +14,6 @@ import json
 import os
 import resource
 import shlex
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import pandas as pd
 from study.config import RunSpec
 from study.infra.atomic import write_text
 from study.infra.errors import StudyError
+from study.infra.lock import LOCK_ENV, StudyLock
 from study.orchestration.executors import ExecutorSpec, RunExecutor, make_executor
 from study.orchestration.notebooks import execute_notebook, render_html
 from study.orchestration.progress import save_timings, time_left, utc_timestamp
@@ -42,60 +42,6 @@ class RunOutcome:
     seconds: float
     error: str = ""
     skipped: bool = False
-
-
-class StudyLock:
-    """``<study_dir>/.lock`` holding host and pid; a lock whose process is gone is taken over, and said so."""
-
-    NAME = ".lock"
-
-    def __init__(self, study_dir: Path, log=print) -> None:
-        self.path = Path(study_dir) / self.NAME
-        self.log = log
-
-    def __enter__(self) -> StudyLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        me = f"{socket.gethostname()} {os.getpid()}"
-        while True:
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                if self._stale():
-                    holder = self._holder()
-                    self.path.unlink(missing_ok=True)
-                    self.log(f"took over the lock of an earlier `study run` that is gone (host/pid {holder}); "
-                             "its finished runs are kept and the run it was in resumes")
-                    continue
-                raise StudyError(f"{self.path.parent}: another `study run` is writing this study (host/pid "
-                                 f"{self._holder()}); wait for it, or delete {self.path} if that process is gone"
-                                 ) from None
-            with os.fdopen(fd, "w") as fh:
-                fh.write(me + "\n")
-            return self
-
-    def _holder(self) -> str:
-        try:
-            return self.path.read_text().strip() or "?"
-        except OSError:
-            return "?"
-
-    def _stale(self) -> bool:
-        try:
-            host, pid = self.path.read_text().split()
-        except (OSError, ValueError):
-            return True
-        if host != socket.gethostname():
-            return False
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-
-    def __exit__(self, *exc) -> None:
-        self.path.unlink(missing_ok=True)
 
 
 def launch_command(launch: str, params_file: str, run_id: str, reports_root: str) -> list[str]:
@@ -121,9 +67,10 @@ def execute_run(params_file: str, reports_dir: str, run_id: str, launch: str | N
         if launch:
             run_dir.mkdir(parents=True, exist_ok=True)
             log_path = run_dir / "train-run.log"
+            held = {LOCK_ENV: StudyLock(Path(reports_dir).parent).holder()}  # this grid's lock: not a rival
             with open(log_path, "w") as log_file:
                 code = subprocess.call(launch_command(launch, params_file, run_id, reports_root),
-                                       stdout=log_file, stderr=subprocess.STDOUT)
+                                       stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, **held})
             if code != 0:
                 tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
                 raise StudyError(f"`{launch} -m study train-run` exited with {code} (log {log_path}): "

@@ -8,9 +8,13 @@ each batch and the main process scores and writes the run's results (see :mod:`s
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from study.config import load_params
+from study.infra import layout
+from study.infra.lock import StudyLock
+from study.infra.paths import reports_root
 from study.training import distributed
 from study.training.engine import runs_on_cpu
 
@@ -24,10 +28,23 @@ def _init_process_group(device: str) -> None:
 
 def train_one_run(params_file: Path, run_id: str, reports_dir: Path | None = None,
                   complete: bool = True) -> Path | None:
-    """Train and score ``run_id``; the results file (on the main process), None on the others."""
+    """Train and score ``run_id``; the results file (on the main process), None on the others.
+
+    The main process holds the study's lock while it trains, unless the ``study run`` that launched
+    it holds it already.
+    """
+    config = load_params(params_file)
+    lock = StudyLock(layout.study_dir(Path(reports_dir or reports_root()), config.study_name))
+    with contextlib.ExitStack() as held:
+        if distributed.is_main() and not lock.held_for_me():
+            # a refusal ends this process before any process group exists; the launcher stops the others
+            held.enter_context(lock)
+        return _train(params_file, run_id, reports_dir, complete, config)
+
+
+def _train(params_file: Path, run_id: str, reports_dir: Path | None, complete: bool, config) -> Path | None:
     from study.orchestration.run import open_study, train_run
 
-    config = load_params(params_file)
     if distributed.is_distributed():
         _init_process_group(config.runtime.device)
     ctx = open_study(params_file, reports_dir, build=True) if distributed.is_main() else None

@@ -82,3 +82,20 @@ def test_gold_scores_one_against_itself_and_less_with_one_argument_dropped(kind)
     n_gold = perfect.total.gold
     assert worse.total.tp == n_gold - 1 and worse.total.pred == n_gold - 1
     assert worse.total.f1 == pytest.approx(2 * (n_gold - 1) / (2 * n_gold - 1))
+
+
+@pytest.mark.parametrize("variant", ["crlf", "bom", "bom+crlf"])
+def test_crlf_line_ends_and_a_byte_order_mark_read_alike_and_write_back_alike(tmp_path, variant):
+    source = SRL / "de/test.conllu"
+    data = source.read_bytes()
+    if "crlf" in variant:
+        data = data.replace(b"\n", b"\r\n")
+    if "bom" in variant:
+        data = b"\xef\xbb\xbf" + data
+    path = tmp_path / "de" / "test.conllu"
+    path.parent.mkdir()
+    path.write_bytes(data)
+    plain, other = read_srl_file(source), read_srl_file(path)
+    assert [s.rows for s in other.sentences] == [s.rows for s in plain.sentences]
+    assert [s.predicates for s in other.sentences] == [s.predicates for s in plain.sentences]
+    assert write_srl_file(other, tmp_path / "out.conllu").read_bytes() == data

@@ -100,6 +100,9 @@ class SrlFile:
     #: Tolerated irregularities (``file:line: what``), e.g. a trailing tab; reported, never silent.
     warnings: list[str] = field(default_factory=list)
     leading_blank_lines: int = 0
+    #: how the file was written (a byte-order mark, CRLF line ends), kept so that it is written back alike
+    bom: bool = False
+    newline: str = "\n"
 
     @property
     def has_spans(self) -> bool:
@@ -126,11 +129,16 @@ def read_srl_file(path: Path, max_sentences: int | None = None) -> SrlFile:
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise DataError(f"{path}:{line}: invalid UTF-8 ({exc.reason})") from exc
+    # a UTF-8 byte-order mark and Windows line ends are legitimate: read through, written back alike
+    bom = text.startswith("\ufeff")
+    text = text.removeprefix("\ufeff")
+    newline = "\r\n" if "\r\n" in text and "\n" not in text.replace("\r\n", "") else "\n"
+    text = text.replace("\r\n", "\n")
     if not text.strip():
         raise DataError(f"{path}: empty file, expected CoNLL-U Plus sentences")
     columns = _declared_columns(text, path)
     tolerated = tolerates_malformed(str(path))
-    srl = SrlFile(path, columns)
+    srl = SrlFile(path, columns, bom=bom, newline=newline)
     srl.leading_blank_lines = len(text) - len(text.lstrip("\n"))
     for start, block, blank_after in _blocks(text):
         sentence = _parse_sentence(block, start, path, columns, tolerated, srl.warnings)
@@ -340,7 +348,8 @@ def format_srl_file(srl: SrlFile, predictions: list[list[Predicate]] | None = No
     for i, sentence in enumerate(srl.sentences):
         preds = predictions[i] if predictions is not None else None
         parts.append(format_sentence(sentence, srl.columns, preds) + "\n" * sentence.blank_lines_after)
-    return "".join(parts)
+    text = "".join(parts).replace("\n", srl.newline)
+    return "\ufeff" + text if srl.bom else text
 
 
 def write_srl_file(srl: SrlFile, path: Path, predictions: list[list[Predicate]] | None = None) -> Path:
