@@ -117,6 +117,8 @@ def _cmd_srl_score(args: argparse.Namespace) -> int:
     from study.target.srl.user_score import score_user_file
 
     out = score_user_file(Path(args.run), Path(args.file), args.language, args.out)
+    for note in json.loads((out / "metrics.json").read_text()).get("notes", []):
+        print(f"note: {note}")
     print(f"predictions and metrics: {out}")
     return 0
 

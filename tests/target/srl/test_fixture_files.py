@@ -99,3 +99,15 @@ def test_crlf_line_ends_and_a_byte_order_mark_read_alike_and_write_back_alike(tm
     assert [s.rows for s in other.sentences] == [s.rows for s in plain.sentences]
     assert [s.predicates for s in other.sentences] == [s.predicates for s in plain.sentences]
     assert write_srl_file(other, tmp_path / "out.conllu").read_bytes() == data
+
+
+def test_gold_labels_the_model_never_saw_are_reported_with_their_counts():
+    from study.target.srl.data import label_inventory, unseen_labels
+
+    vi = load_split(SRL / "vi/gold-test.conllup", "vi", "gold-test", "all")
+    everything = label_inventory([vi])
+    assert unseen_labels(vi, everything) == {}
+    without_tmp = [tag for tag in everything if tag != "AM-TMP"]
+    n_tmp = sum(a.label == "AM-TMP" and not a.malformed for ps in vi.predicates for p in ps for a in p.arguments)
+    assert n_tmp and unseen_labels(vi, without_tmp) == {"AM-TMP": n_tmp}
+    assert unseen_labels(vi, ["O", "B-A0", "I-A0"])["A1"] > 0  # span (BIO) inventories read alike

@@ -243,3 +243,19 @@ def label_inventory(splits: list[SrlSplit], formulation: str = "heads") -> list[
                 seen.update(tags)
     seen.discard(OUTSIDE)
     return [OUTSIDE, *sorted(seen)]
+
+
+def unseen_labels(split: SrlSplit, inventory: list[str]) -> dict[str, int]:
+    """Gold argument labels of ``split`` the model never saw in training (``inventory``), with counts.
+
+    A model cannot predict them, so every such argument is a miss; scoring reports them instead of
+    leaving the lower recall unexplained.
+    """
+    known = {tag.split("-", 1)[1] if tag[:2] in ("B-", "I-") else tag for tag in inventory}
+    unseen: dict[str, int] = {}
+    for preds in split.predicates:
+        for pred in preds:
+            for arg in pred.arguments:
+                if not arg.malformed and arg.label not in known:
+                    unseen[arg.label] = unseen.get(arg.label, 0) + 1
+    return dict(sorted(unseen.items()))

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from study.target.srl.conllu import Predicate, write_srl_file
-from study.target.srl.data import SrlSplit, load_split, srl_path
+from study.target.srl.data import SrlSplit, load_split, srl_path, unseen_labels
 from study.target.srl.metrics import SrlScore
 from study.target.srl.model import SrlModel
 
@@ -69,10 +69,13 @@ def evaluate_srl(
         out = predictions_dir / f"{language}-{split_name}{path.suffix}"
         write_srl_file(split.file, out, full_predictions(split, predicted))
         rows += score_rows(language, split_name, scores)
+        unseen = unseen_labels(split, srl.labels)
         reports.append({"language": language, "split": split_name, "predictions": out.name,
-                        **asdict(split.report), **{f"instances_{k}": v for k, v in asdict(stats).items()}})
+                        **asdict(split.report), **{f"instances_{k}": v for k, v in asdict(stats).items()},
+                        "labels_unseen_in_training": unseen})
         if progress:
-            progress(f"scored {language}/{split_name}: head F1 {100 * scores['head'].f1:.1f}")
+            note = f"; {sum(unseen.values())} gold argument(s) with labels never seen in training" if unseen else ""
+            progress(f"scored {language}/{split_name}: head F1 {100 * scores['head'].f1:.1f}{note}")
     return rows, reports
 
 

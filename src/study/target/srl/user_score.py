@@ -8,7 +8,7 @@ from pathlib import Path
 from study.infra.atomic import write_text
 from study.infra.errors import StudyError
 from study.target.srl.conllu import write_srl_file
-from study.target.srl.data import load_split
+from study.target.srl.data import load_split, unseen_labels
 from study.target.srl.evaluate import full_predictions, score_rows
 from study.target.srl.saved import load_srl_model
 
@@ -41,8 +41,12 @@ def score_user_file(run_dir: Path, path: Path, language: str = "xx", out_dir: Pa
     split = load_split(Path(path), language, "user", srl.scope)
     scores, predicted, stats = srl.evaluate(split)
     write_srl_file(split.file, out_dir / Path(path).name, full_predictions(split, predicted))
+    unseen = unseen_labels(split, srl.labels)
+    notes = ([f"{sum(unseen.values())} gold argument(s) carry labels the model never saw in English training "
+              f"({', '.join(f'{k} x{v}' for k, v in unseen.items())}): they can only count as misses"]
+             if unseen else [])
     metrics = {"file": str(path), "language": language, "scope": srl.scope, "report": vars(split.report),
-               "instances": vars(stats),
+               "instances": vars(stats), "labels_unseen_in_training": unseen, "notes": notes,
                "rows": score_rows(language, "user", scores), "head_f1": scores["head"].f1}
     write_text(out_dir / "metrics.json", json.dumps(metrics, indent=2, default=str) + "\n")
     return out_dir
