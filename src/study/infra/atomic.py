@@ -26,14 +26,26 @@ def atomic_path(target: Path) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
+        with _naming(target):
+            yield tmp
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
         tmp.chmod(0o666 & ~_umask())  # mkstemp makes it private; results are read by others too
         os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def _naming(target: Path) -> Iterator[None]:
+    """Give an OS error without a file name (``torch.save`` into a full disk) the file being written."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None or exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
 
 
 def _umask() -> int:
@@ -65,7 +77,8 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
-        yield tmp
+        with _naming(target):
+            yield tmp
         tmp.chmod(0o755)  # mkdtemp makes it private; checkpoints are shared on clusters
         old = None
         if target.exists():
