@@ -53,6 +53,14 @@ def test_vi_gold_malformed_labels_follow_the_policy(data_root):
     assert split.report.malformed_items == 6 and split.report.warnings
 
 
+def test_the_vi_gold_tolerance_follows_the_files_content_not_its_path(data_root, tmp_path):
+    copy = tmp_path / "elsewhere" / "renamed.conllup"
+    copy.parent.mkdir()
+    copy.write_bytes((data_root / "srl/vi/gold-test.conllup").read_bytes())
+    srl = read_srl_file(copy)
+    assert sum(a.malformed for s in srl.sentences for p in s.predicates for a in p.arguments) == 6
+
+
 def test_shifted_annotation_after_empty_nodes_is_excluded_outside_english(data_root):
     nl = load_split(srl_path(data_root, "nl", "dev"), "nl", "dev", "all")
     assert nl.report.sentences_excluded == 2

@@ -22,7 +22,7 @@ FUZZ = settings(suppress_health_check=[HealthCheck.function_scoped_fixture, Heal
 
 
 def _read(tmp_path, source, data: bytes):
-    path = tmp_path / source.parent.name / source.name  # srl/<lang>/<file>: the policies depend on where it is
+    path = tmp_path / source.parent.name / source.name  # srl/<lang>/<file>, as in the bundle
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(data)
     try:

@@ -2,7 +2,7 @@
 
 The fixtures are real sentences cut from the bundle (``tests/fixtures/make_fixtures.py``): a German
 file with a multiword token, Dutch with an empty node before and one after which the UP layer is
-shifted, English PropBank EWT, and the 10-column Vietnamese gold layout with a malformed label.
+shifted, English PropBank EWT, and the 10-column Vietnamese gold layout.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from study.infra.errors import DataError
 from study.target.srl.conllu import read_srl_file, write_srl_file
 from study.target.srl.data import load_split
 from study.target.srl.metrics import score
@@ -46,15 +47,24 @@ def test_empty_nodes_are_not_words_and_shifted_annotation_is_excluded_outside_en
     assert kept_as_english.report.sentences_excluded == 0
 
 
-def test_ten_column_gold_has_heads_only_and_keeps_a_malformed_label_unscored():
+def test_ten_column_gold_has_heads_only():
     srl = read_srl_file(SRL / "vi/gold-test.conllup")
-    assert len(srl.columns) == 10 and not srl.has_spans
-    malformed = [a.raw for s in srl.sentences for p in s.predicates for a in p.arguments if a.malformed]
-    assert malformed == ["AMR-MNR:10"]
-    assert srl.warnings == [f"{SRL / 'vi/gold-test.conllup'}:34: unknown label 'AMR-MNR' in argument "
-                            "'AMR-MNR:10': kept, excluded from scoring"]
-    split = load_split(SRL / "vi/gold-test.conllup", "vi", "gold-test", "all")
-    assert split.report.malformed_items == 1
+    assert len(srl.columns) == 10 and not srl.has_spans and not srl.warnings
+    assert all(a.head for s in srl.sentences for p in s.predicates for a in p.arguments)
+
+
+def test_a_malformed_label_is_an_error_with_its_line_outside_the_one_tolerated_file(tmp_path):
+    text = (SRL / "vi/gold-test.conllup").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    i = next(i for i, line in enumerate(lines) if line.count("\t") == 9 and ":" in line.split("\t")[9])
+    cells = lines[i].split("\t")
+    cells[9] = cells[9].replace("A0:", "AMR-MNR:", 1) if "A0:" in cells[9] else "AMR-MNR:1"
+    lines[i] = "\t".join(cells)
+    path = tmp_path / "vi" / "gold-test.conllup"  # the same name and folder as the tolerated file: not enough
+    path.parent.mkdir()
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(DataError, match=rf"gold-test\.conllup:{i + 1}: unknown label 'AMR-MNR'"):
+        read_srl_file(path)
 
 
 def test_scope_keeps_verbs_and_copulas_only():

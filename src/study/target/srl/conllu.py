@@ -123,7 +123,8 @@ def read_srl_file(path: Path, max_sentences: int | None = None) -> SrlFile:
     """
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except FileNotFoundError as exc:
         raise DataError(f"{path}: file not found") from exc
     except UnicodeDecodeError as exc:
@@ -137,7 +138,7 @@ def read_srl_file(path: Path, max_sentences: int | None = None) -> SrlFile:
     if not text.strip():
         raise DataError(f"{path}: empty file, expected CoNLL-U Plus sentences")
     columns = _declared_columns(text, path)
-    tolerated = tolerates_malformed(str(path))
+    tolerated = tolerates_malformed(data)
     srl = SrlFile(path, columns, bom=bom, newline=newline)
     srl.leading_blank_lines = len(text) - len(text.lstrip("\n"))
     for start, block, blank_after in _blocks(text):
