@@ -87,7 +87,7 @@ def test_two_processes_match_one_process_with_the_same_global_batch(reference, t
     assert ddp_history["processes"] == 2
     assert "2 process(es)" in (run_dir / "train-run.log").read_text()
     # the notebooks rendered the run the launcher trained, without training it again
-    assert "is complete with these params" in (run_dir / "03_srl_transfer.html").read_text()
+    assert "is trained with these params: its results are shown" in (run_dir / "03_srl_transfer.html").read_text()
     assert "reused from cache" in (run_dir / "02_intermediate.html").read_text()
 
     env = _env(tmp_path, encoder_dir)
