@@ -32,19 +32,13 @@ def isolated_study_env(root: Path, encoder_dir: Path) -> dict:
     return {**os.environ, "STUDY_CACHE": str(root / "cache"), "STUDY_REPORTS": str(root / "reports")}
 
 
-def merge(base: dict, extra: dict) -> dict:
-    """``base`` with ``extra`` merged in, nested mappings key by key."""
-    out = dict(base)
-    for key, value in extra.items():
-        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
-
-
 def smoke_params(**overrides) -> dict:
     """params/smoke.yaml as a dict, with nested ``overrides`` merged in."""
     import yaml
 
-    return merge(yaml.safe_load((REPO / "params" / "smoke.yaml").read_text()), overrides)
+    from study.config.loading import deep_merge
+
+    return deep_merge(yaml.safe_load((REPO / "params" / "smoke.yaml").read_text()), overrides)
 
 
 def write_params(path: Path, **overrides) -> Path:

@@ -58,7 +58,7 @@ def load_params(path: Path, overrides: dict | None = None) -> StudyConfig:
     """Load and validate ``path`` (plus optional overrides, e.g. papermill parameters)."""
     data = read_yaml(path)
     if overrides:
-        data = _deep_merge(data, overrides)
+        data = deep_merge(data, overrides)
     return validate_params(data, source=str(path))
 
 
@@ -70,11 +70,12 @@ def validate_params(data: dict, source: str = "<params>") -> StudyConfig:
         raise ParamsError(format_validation_error(exc, source)) from None
 
 
-def _deep_merge(base: dict, extra: dict) -> dict:
+def deep_merge(base: dict, extra: dict) -> dict:
+    """``base`` with ``extra`` merged in, nested mappings key by key (papermill overrides, test params)."""
     out = dict(base)
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
+            out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
     return out
