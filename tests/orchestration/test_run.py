@@ -31,3 +31,24 @@ def test_resume_checkpoints_and_saved_models_are_keyed_by_data_encoder_params_an
         _context(tiny_params, tmp_path, config=tiny_params(srl={"optim": {"lr": 1e-4}})),  # other params
     ]
     assert len({here, *(o.run_cache_dir(run) for o in others)}) == 5
+
+
+def test_a_recomputed_run_leaves_no_earlier_marker_behind(tiny_params, tmp_path):
+    import json
+
+    from study.infra import layout
+    from study.orchestration.run import mark_run_complete, write_run
+
+    ctx = _context(tiny_params, tmp_path)
+    ctx = replace(ctx, provenance={"code": {"describe": "x"}, "params_hash": ctx.config.params_hash(),
+                                   "data_sha256sums": "a" * 64})
+    run = expand_runs(ctx.config)[0]
+    run_dir = ctx.run_dir(run)
+    layout.predictions_dir(run_dir).mkdir(parents=True)
+    (layout.predictions_dir(run_dir) / "de-test.conllu").write_text("x\n")
+    (run_dir / layout.PENDING).write_text(json.dumps({"results_sha256": "stale"}))  # an earlier, failed attempt
+    row = {"task": "srl", "language": "de", "split": "test", "metric": "head_f1", "label": "", "value": 0.5}
+    write_run(ctx, run, [row], {}, tmp_path / "cache" / "run", complete=True)
+    assert not (run_dir / layout.PENDING).exists()
+    mark_run_complete(ctx, run)  # notebook 03's last cell: must not bring the stale marker back
+    assert layout.run_dir_is_complete(run_dir)

@@ -3,7 +3,8 @@
 ``open_study`` validates everything up front (params, bundle, encoder). For a run (schedule x seed):
 ``run_intermediate`` trains or reuses its stages (notebook 02), ``run_target`` fine-tunes English SRL
 and UD-POS from the resulting encoder and scores every target file zero-shot (notebook 03), writing
-the run's tidy ``results.csv`` and prediction files, and ``DONE.json`` last.
+the run's tidy ``results.csv`` and prediction files, and its marker last (``DONE.json``, or
+``DONE.pending.json`` until notebook 03 completes it; see ``infra.layout``).
 """
 
 from __future__ import annotations
@@ -257,7 +258,8 @@ def write_run(ctx: StudyContext, run: RunSpec, rows: list[dict], history: dict, 
               complete: bool = True) -> Path:
     """history.json, results.csv, the marker last (DONE.json, or pending), then drop the resume checkpoints."""
     run_dir = ctx.run_dir(run)
-    (run_dir / layout.DONE).unlink(missing_ok=True)  # recomputed: no longer complete until it is written
+    for old in (layout.DONE, layout.PENDING):  # recomputed: neither an earlier marker may stand for it
+        (run_dir / old).unlink(missing_ok=True)
     write_text(run_dir / "history.json", json.dumps(history, indent=2, default=str) + "\n")
     results = write_results(ctx, run, rows, run_dir / "results.csv")
     marker = {"run": run.run_id, "results_sha256": sha256_file(results), "srl_model": str(cache / "srl_model"),
