@@ -275,3 +275,10 @@ def test_non_finite_numbers_are_refused_with_their_key(key, value, tmp_path):
 def test_seeds_beyond_what_the_generators_take_are_refused():
     with pytest.raises(ParamsError, match="seeds must be between 0 and 2147483647"):
         validate_params({**smoke_dict(), "seeds": [1, 10**20]})
+
+
+@pytest.mark.parametrize("char", ["\x85", "\r", "\n", "\u2028"])
+def test_a_key_with_a_line_break_in_it_still_gives_one_line(char):
+    with pytest.raises(ParamsError) as info:
+        validate_params({**smoke_dict(), "intermediate": {f"bad{char}key": 0}}, source="p.yaml")
+    assert len(str(info.value).splitlines()) == 1 and "unknown key 'intermediate.bad" in str(info.value)

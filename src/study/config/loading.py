@@ -99,6 +99,11 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
+def _printable(text: str) -> str:
+    """``text`` with control and line-break characters escaped, so a key from the file stays on one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def format_validation_error(exc: ValidationError, source: str) -> str:
     """Turn pydantic's errors into lines like ``params.yaml: key 'srl.formulaton': ...``."""
     lines = []
@@ -121,6 +126,7 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
             msg = f"key '{key}': {text}" if key != "<top level>" else text
         else:
             msg = f"key '{key}': {err['msg']} (got {err.get('input')!r})"
+        msg = _printable(msg)  # a key or value from the file may hold a line break (U+0085, \r)
         if msg not in seen:
             seen.add(msg)
             lines.append(f"{source}: {msg}")
