@@ -23,13 +23,13 @@ $(STAMP): pyproject.toml requirements-nodeps.txt
 encoder: env  ## rebuild the offline encoder (skipped when an identical checkpoint exists)
 	$(VENV)/bin/study model build
 
-data: env  ## verify the data bundle against SHA256SUMS
-	$(VENV)/bin/study data check > /dev/null && echo "data bundle: ok"
+data: env  ## verify the data bundle; build it from its public upstream sources when there is none
+	@$(VENV)/bin/study data fetch
 
-test: env encoder browser  ## the whole suite, slow end-to-end tests included, the longer fuzz profile (what CI runs)
+test: env encoder data browser  ## the whole suite, slow end-to-end tests included, the longer fuzz profile (what CI runs)
 	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -q
 
-test-fast: env encoder  ## skip the slow end-to-end tests
+test-fast: env encoder data  ## skip the slow end-to-end tests
 	$(PY) -m pytest -q -m "not slow"
 
 browser:  ## headless Chromium for the report test (Debian package; needs root, skipped if present)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -54,6 +55,19 @@ def _cmd_data_check(args: argparse.Namespace) -> int:
     if not report.ok:
         raise StudyError(report.problem_message())
     print(f"ok: {len(report.files)} files match SHA256SUMS (fingerprint {report.fingerprint[:16]})")
+    return 0
+
+
+def _cmd_data_fetch(args: argparse.Namespace) -> int:
+    from study.data.upstream.build import fetch_bundle
+    from study.infra.paths import default_data_root
+
+    root = args.data_root or default_data_root()
+    result = fetch_bundle(root, base_url=args.base_url, mirror_dir=args.mirror,
+                          log=lambda line: print(line, flush=True))
+    state = "built from upstream and verified" if result.built else "already present, verified"
+    print(f"data bundle {state}: {result.root} ({result.files} files match SHA256SUMS, "
+          f"fingerprint {result.fingerprint[:16]})")
     return 0
 
 
@@ -164,6 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
     dcheck = data.add_parser("check", help="verify SHA256SUMS and list what the bundle holds")
     dcheck.add_argument("--data-root", type=Path, help="bundle root (default: $STUDY_DATA or ../shared/data)")
     dcheck.set_defaults(func=_cmd_data_check)
+    fetch = data.add_parser("fetch", help="build the bundle from its public upstream sources (GitHub, pinned "
+                                          "commits) and verify it; does nothing if a verified bundle is there")
+    fetch.add_argument("--data-root", type=Path,
+                       help="where to build it (default: $STUDY_DATA, else ../shared/data if present, else "
+                            "<cache>/data)")
+    fetch.add_argument("--base-url", default=os.environ.get("STUDY_UPSTREAM_URL") or None,
+                       help="a mirror laid out as raw/OWNER/REPO/COMMIT/PATH and archive/OWNER/REPO/COMMIT.tar.gz "
+                            "instead of GitHub (default: $STUDY_UPSTREAM_URL)")
+    fetch.add_argument("--mirror", type=Path, help="download folder, kept for resuming (default: <cache>/upstream)")
+    fetch.set_defaults(func=_cmd_data_fetch)
 
     params = sub.add_parser("params", help="study configurations").add_subparsers(dest="action", required=True)
     show = params.add_parser("show", help="validate a params file; print it resolved, its hash and its runs")

@@ -74,8 +74,9 @@ def resolve_data_root(override: str | Path | None = None) -> Path:
     root = Path(override).expanduser().resolve() if override else default_data_root()
     if not root.is_dir():
         raise DataError(
-            f"data bundle not found at {root}: set {DATA_ENV}=/path/to/data or params 'data_root', "
-            "or place the bundle at ../shared/data beside the checkout"
+            f"data bundle not found at {root}: run `study data fetch --data-root {root}` "
+            "to build it there from its public sources"
+            f", or set {DATA_ENV}=/path/to/data or params 'data_root' to an existing bundle"
         )
     if not (root / CHECKSUMS).is_file():
         raise DataError(f"{root}: no {CHECKSUMS} file; this does not look like the study's data bundle")
@@ -204,10 +205,15 @@ def verify_bundle(root: Path | None = None, memo: bool = True) -> BundleReport:
         if not is_racy(path):
             remembered[rel] = {"stat": stat, "sha256": digest, "file": asdict(described)}
     present = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
-    report.unlisted = sorted(present - set(listed) - {CHECKSUMS})
+    report.unlisted = sorted(rel for rel in present - set(listed) - {CHECKSUMS} if not _is_documentation(rel))
     if memo_path is not None and remembered != known:
         _write_memo(memo_path, root, remembered)
     return report
+
+
+def _is_documentation(rel: str) -> bool:
+    """The bundle's README and the upstream licences a fetch copies beside the data (not data, not listed)."""
+    return rel == "README.md" or rel.startswith("LICENSES/")
 
 
 def _memo_path(root: Path, fingerprint: str) -> Path:

@@ -1,6 +1,7 @@
 """Where the study reads from and writes to.
 
-Inputs (the data bundle) are read-only and default to ``../shared/data`` beside the checkout.
+Inputs (the data bundle) are read-only and default to ``../shared/data`` beside the checkout when it
+exists, else to ``data/`` in the cache, where ``study data fetch`` builds the bundle from upstream.
 Artifacts that are large or machine-specific (the rebuilt encoder, stage checkpoints) live in a
 cache folder outside the source tree; executed notebooks and reports live under ``reports/``.
 Every location can be overridden by an environment variable so that clusters can point at a
@@ -26,11 +27,12 @@ def repo_root() -> Path:
 
 
 def default_data_root() -> Path:
-    """``$STUDY_DATA`` if set, else ``../shared/data`` relative to the repository."""
+    """``$STUDY_DATA`` if set, else ``../shared/data`` beside the repository if present, else ``<cache>/data``."""
     env = os.environ.get(DATA_ENV)
     if env:
         return Path(env).expanduser().resolve()
-    return (repo_root().parent / "shared" / "data").resolve()
+    shared = (repo_root().parent / "shared" / "data").resolve()
+    return shared if shared.is_dir() else cache_root() / "data"
 
 
 def cache_root() -> Path:

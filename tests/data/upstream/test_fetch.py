@@ -1,0 +1,54 @@
+"""``make data`` on a machine without the bundle: built from the upstream mirror over HTTP, byte for byte."""
+
+from __future__ import annotations
+
+import filecmp
+import hashlib
+import os
+import subprocess
+
+import pytest
+
+from study.data.bundle import read_checksums
+from study.data.upstream.build import fetch_bundle
+from study.data.upstream.sources import BUNDLE_CHECKSUMS
+from study.infra.errors import DataError
+from tests.helpers import REPO
+from tests.helpers.mirror_server import serve_mirror
+
+UPSTREAM = REPO.parent / "shared" / "upstream"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (UPSTREAM / "MANIFEST.tsv").is_file(), reason="needs the upstream mirror ../shared/upstream")
+def test_make_data_builds_the_bundle_from_upstream_byte_for_byte(tmp_path):
+    root = tmp_path / "data"
+    env = {**os.environ, "STUDY_DATA": str(root), "STUDY_CACHE": str(tmp_path / "cache")}
+    with serve_mirror(UPSTREAM) as server:
+        env["STUDY_UPSTREAM_URL"] = server.url
+        first = subprocess.run(["make", "data"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+        fetched = len(server.requests)
+        second = subprocess.run(["make", "data"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "built from upstream and verified" in first.stdout
+    assert "IPKernelApp" not in first.stdout + first.stderr
+    expected = read_checksums(BUNDLE_CHECKSUMS.parent)
+    for rel, digest in expected.items():
+        assert hashlib.sha256((root / rel).read_bytes()).hexdigest() == digest, rel
+        if SHARED_DATA.is_dir():
+            assert filecmp.cmp(root / rel, SHARED_DATA / rel, shallow=False), rel
+    assert (root / "SHA256SUMS").read_bytes() == BUNDLE_CHECKSUMS.read_bytes()
+    assert sorted(p.name for p in (root / "LICENSES").iterdir())  # upstream licences travel with the data
+    assert not list(tmp_path.glob(".data.partial"))
+    assert second.returncode == 0 and "already present, verified" in second.stdout
+    assert len(server.requests) == fetched  # nothing downloaded twice
+
+
+def test_a_folder_that_is_not_a_bundle_is_never_overwritten(tmp_path):
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "notes.txt").write_text("mine")
+    with pytest.raises(DataError, match="is not a data bundle"):
+        fetch_bundle(root, base_url="http://127.0.0.1:9", mirror_dir=tmp_path / "m")
+    assert [p.name for p in root.iterdir()] == ["notes.txt"]
