@@ -6,10 +6,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.study-installed
 PARAMS ?= params/default.yaml
 
-.PHONY: study env encoder data browser test test-fast lint smoke bench clean-env
+.PHONY: study env encoder data browser test test-fast lint smoke bench lab clean-env
 
 study: env encoder data  ## the main job: default study -> reports/<study>/index.html
-	$(VENV)/bin/study run $(PARAMS)
+	@echo "running $(PARAMS) (a 4-minute check of the whole pipeline first? make smoke)"
+	@$(VENV)/bin/study run $(PARAMS)
 
 env: $(STAMP)  ## virtualenv with the pinned dependencies (reinstalls only when pyproject.toml changes)
 
@@ -41,6 +42,9 @@ lint: env
 
 smoke: env encoder data
 	$(VENV)/bin/study run params/smoke.yaml
+
+lab: env encoder data  ## JupyterLab on the notebooks, with the project's kernel (python3 of .venv)
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks
 
 bench: env encoder data  ## the performance suite -> reports/bench/bench.{json,md} (~30 min on 2 cores)
 	$(VENV)/bin/study bench

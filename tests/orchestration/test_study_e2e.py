@@ -30,6 +30,10 @@ def test_smoke_study_runs_every_run_and_reports(smoke_run):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     study_dir = root / "reports" / "smoke"
     assert out.stdout.strip().endswith(str(study_dir / "index.html"))
+    # quiet and live: no kernel transport warnings; each run's phases with steps, files and time left
+    assert "IPKernelApp" not in out.stdout + out.stderr and "WARNING" not in out.stdout + out.stderr
+    assert "none__seed1: SRL training" in out.stdout and "none__seed1: scoring" in out.stdout
+    assert "Ctrl-C stops at any time" in out.stdout
     results = pd.read_csv(study_dir / "results.csv", keep_default_na=False)
     assert set(results["run"]) == {"none__seed1", "single-mnli__seed1", "seq-mnli-squad_v1__seed1",
                                    "joint-mnli-squad_v1__seed1", "joint-srl-mnli-squad_v1__seed1"}

@@ -44,6 +44,11 @@ def predictions_dir(run: Path) -> Path:
     return Path(run) / "predictions"
 
 
+def progress_file(run: Path) -> Path:
+    """The run's live progress (``infra.live``): its phase and step while it runs, its last phase after."""
+    return Path(run) / "progress.json"
+
+
 def run_cache_dir(cache: Path, study_name: str, key: str, run_id: str) -> Path:
     """A run's resume checkpoints and saved SRL model under ``key`` (see ``StudyContext.run_cache_dir``)."""
     return Path(cache) / RUNS / study_name / key[:16] / run_id

@@ -23,12 +23,16 @@ import jinja2
 import pandas as pd
 
 from study.config import RunSpec
+from study.infra import layout
 from study.infra.atomic import write_text
 from study.infra.errors import StudyError
+from study.infra.live import PROGRESS_ENV, live
 from study.infra.lock import LOCK_ENV, StudyLock
+from study.infra.paths import repo_root
 from study.orchestration.executors import ExecutorSpec, RunExecutor, make_executor
+from study.orchestration.live_view import LiveView
 from study.orchestration.notebooks import execute_notebook, render_html
-from study.orchestration.progress import save_timings, time_left, utc_timestamp
+from study.orchestration.progress import save_timings, sitting_estimate, time_left, utc_timestamp
 from study.orchestration.run import StudyContext, done_with_other_params, open_study, run_is_done
 
 _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("study.orchestration", "templates"),
@@ -63,9 +67,11 @@ def execute_run(params_file: str, reports_dir: str, run_id: str, launch: str | N
     run_dir = Path(reports_dir) / run_id
     reports_root = str(Path(reports_dir).parents[1])
     params = {"params_file": params_file, "run_id": run_id, "reports_dir": reports_root}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    previous = os.environ.get(PROGRESS_ENV)
+    os.environ[PROGRESS_ENV] = str(layout.progress_file(run_dir))  # the kernels inherit it
     try:
         if launch:
-            run_dir.mkdir(parents=True, exist_ok=True)
             log_path = run_dir / "train-run.log"
             held = {LOCK_ENV: StudyLock(Path(reports_dir).parent).holder()}  # this grid's lock: not a rival
             with open(log_path, "w") as log_file:
@@ -76,10 +82,19 @@ def execute_run(params_file: str, reports_dir: str, run_id: str, launch: str | N
                 raise StudyError(f"`{launch} -m study train-run` exited with {code} (log {log_path}): "
                                  + " | ".join(tail))
         for name in ("02_intermediate", "03_srl_transfer"):
+            live().phase(f"notebook {name}: starting")
             executed = execute_notebook(name, run_dir / f"{name}.ipynb", params)
+            live().phase(f"rendering {name}.html")
             render_html(executed)
+        live().phase("finished")
     except StudyError as exc:
         return RunOutcome(run_id, False, time.perf_counter() - t0, str(exc))
+    finally:
+        if previous is None:
+            os.environ.pop(PROGRESS_ENV, None)
+        else:
+            os.environ[PROGRESS_ENV] = previous
+        live().close()
     return RunOutcome(run_id, True, time.perf_counter() - t0)
 
 
@@ -160,18 +175,30 @@ def prepare(ctx: StudyContext, params_file: Path, max_runs: int | None, schedule
     outcomes = [RunOutcome(r.run_id, True, 0.0, skipped=True) for r in runs if r not in pending]
     if outcomes:
         log(f"{len(outcomes)} run(s) already complete: skipped")
+    published = repo_root() / "reports" / "published" / ctx.config.study_name / "timings.json"
+    log(sitting_estimate([study_dir / "timings.json", published], len(todo)))
+    if todo:
+        log("Ctrl-C stops at any time; the same command resumes (finished runs and stages are kept)")
     return Sitting(ctx, params, runs, todo, deferred, outcomes, timings, started, t0)
 
 
-def execute(sitting: Sitting, executor: RunExecutor, launch: str | None, jobs: int, log) -> None:
-    """Every run of ``sitting.todo`` through ``executor``; timings saved and a line logged as each ends."""
+def execute(sitting: Sitting, executor: RunExecutor, launch: str | None, jobs: int, log,
+            view: LiveView | None = None) -> None:
+    """Every run of ``sitting.todo`` through ``executor``; timings saved and a line logged as each ends.
+
+    While a run is in flight ``view`` shows its phase, step and ETA (read from its progress file).
+    """
     run_root = str(sitting.ctx.study_dir / "runs")
     n_runs = len(sitting.runs)
+    view = view or LiveView(grid_status=lambda: grid_status(sitting, jobs))
+    log = view.log if log is print else log
 
     def started(call: tuple) -> None:
         log(f"[{sitting.done}/{n_runs} done] running {call[2]} (02 intermediate, 03 SRL transfer)")
+        view.watch(call[2], layout.progress_file(sitting.ctx.study_dir / "runs" / call[2]))
 
     def finished(call: tuple, outcome) -> None:
+        view.unwatch(call[2])
         if not isinstance(outcome, RunOutcome):
             outcome = RunOutcome(call[2], False, 0.0, f"job failed: {outcome}")
         sitting.outcomes.append(outcome)
@@ -185,7 +212,16 @@ def execute(sitting: Sitting, executor: RunExecutor, launch: str | None, jobs: i
             f"({outcome.seconds:.0f} s): {state}" + (f"; {left}" if left else ""))
 
     calls = [(sitting.params, run_root, r.run_id, launch) for r in sitting.todo]
-    executor.execute(execute_run, calls, started, finished)
+    with view:
+        executor.execute(execute_run, calls, started, finished)
+
+
+def grid_status(sitting: Sitting, jobs: int) -> str:
+    """``[2/18 done, about 5 h 10 min left]`` for the status line (extrapolated from this sitting's runs)."""
+    runs = sitting.timings["runs"]
+    left = time_left([t["seconds"] for t in runs.values()], len(sitting.todo) - len(runs), jobs)
+    return f"[{sitting.done}/{len(sitting.runs)} done" + (f", {left.removesuffix(' at the mean run time so far')}]"
+                                                           if left else "]")
 
 
 def finish(sitting: Sitting, log) -> tuple[Path, bool]:

@@ -16,7 +16,7 @@ import yaml
 
 from study.config import StudyConfig, validate_params
 from study.infra.atomic import write_text
-from study.infra.paths import cache_root
+from study.infra.paths import cache_root, repo_root
 
 
 def injected_params(namespace: Mapping) -> dict:
@@ -30,11 +30,22 @@ def injected_params(namespace: Mapping) -> dict:
     return {key: namespace[key] for key in StudyConfig.model_fields if key in namespace}
 
 
+def checkout_relative(path: Path) -> Path:
+    """A relative path that is not there from here is taken from the checkout's root.
+
+    papermill runs the notebooks from the checkout, JupyterLab from ``notebooks/``: the notebooks'
+    default ``params/default.yaml`` must open in both.
+    """
+    if path.is_absolute() or path.exists():
+        return path
+    return repo_root() / path
+
+
 def params_from_notebook(params_file: str | Path, namespace: Mapping) -> Path:
     """``params_file``, unless a whole params file was injected: then a validated copy of that."""
     injected = injected_params(namespace)
     if not injected:
-        return Path(params_file)
+        return checkout_relative(Path(params_file))
     config = validate_params(injected, source="parameters injected with papermill -f")
     path = cache_root() / "params" / f"{config.study_name}-{config.full_hash()[:12]}.yaml"
     if not path.exists():

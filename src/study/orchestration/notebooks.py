@@ -18,6 +18,22 @@ from study.infra.paths import repo_root
 NOTEBOOK_DIR = "notebooks"
 
 
+def _local_socket_kernel_manager():
+    """A kernel manager whose kernels talk over Unix sockets beside their connection file, not TCP.
+
+    The kernel and papermill are on the same machine: a socket in the user's runtime folder opens no
+    port, and ipykernel has nothing to warn about (over TCP it prints "Kernel is running over TCP
+    without encryption" for every notebook).
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class LocalSocketKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return LocalSocketKernelManager
+
+
 def _interruptible(execute):
     """Run ``execute()`` so that Ctrl-C stops it: KeyboardInterrupt here, the kernel killed.
 
@@ -75,6 +91,7 @@ def execute_notebook(name: str, out_path: Path, parameters: dict, progress: bool
                 _interruptible(lambda: pm.execute_notebook(
                     str(src), str(tmp_nb), parameters=parameters, cwd=str(repo_root()),
                     kernel_name="python3", progress_bar=progress, log_output=False,
+                    kernel_manager_class=_local_socket_kernel_manager(),
                 ))
             except pm.PapermillExecutionError as exc:
                 if tmp_nb.exists():

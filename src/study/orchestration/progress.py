@@ -66,3 +66,25 @@ def save_timings(timings_file: Path, timings: dict, started: str) -> None:
     except json.JSONDecodeError:
         previous = None  # an unreadable file from an older version: start the record again
     write_text(timings_file, json.dumps(merge_timings(previous, timings, started), indent=2) + "\n")
+
+
+def sitting_estimate(timings_files: list[Path], runs_to_do: int, jobs: int = 1) -> str:
+    """What ``study run`` says before it starts: how long the runs to do should take, and on what basis.
+
+    The basis is the first of ``timings_files`` that holds timed runs: this study's own record (earlier
+    sittings on this machine), then the published run of the same study (a 2-core CPU machine).
+    """
+    if runs_to_do <= 0:
+        return "nothing to train: every run is complete"
+    for path in timings_files:
+        try:
+            runs = json.loads(path.read_text())["runs"]
+            seconds = [float(r["seconds"]) for r in runs.values() if r.get("ok") and r["seconds"] > 0]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if seconds:
+            left = time_left(seconds, runs_to_do, jobs).removesuffix(" left at the mean run time so far")
+            return (f"{runs_to_do} run(s) to do, {left} at the mean of {len(seconds)} timed run(s) in {path} "
+                    "(a rough guide: runs differ, and reused stages make later runs faster)")
+    return f"{runs_to_do} run(s) to do; an estimate of the time left follows the first run"
+

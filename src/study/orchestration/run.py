@@ -30,6 +30,7 @@ from study.infra import layout
 from study.infra.atomic import write_text
 from study.infra.errors import StudyError
 from study.infra.hashing import sha256_file, stable_hash
+from study.infra.live import live
 from study.infra.paths import reports_root
 from study.infra.provenance import collect_provenance
 from study.intermediate.stage_cache import StageCache, StageSpec, plan_stages
@@ -135,8 +136,10 @@ def run_intermediate(ctx: StudyContext, run: RunSpec, progress: Callable[[str], 
 
     state = None
     reports = []
-    for spec in ctx.stages(run):
+    stages = ctx.stages(run)
+    for number, spec in enumerate(stages, start=1):
         t0 = time.perf_counter()
+        live().phase(f"stage {number} of {len(stages)}: {spec.label}")
 
         def train(parent_state, partial_dir, spec=spec):
             tasks = [prepare_task(ctx.config, t, ctx.data_root, ctx.tokenizer) for t in spec.tasks]
@@ -201,12 +204,14 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
     main = distributed.is_main()
     if main:
         layout.predictions_dir(run_dir).mkdir(parents=True, exist_ok=True)
+    live().phase("SRL training" if run.schedule.kind != "joint+srl" else "joint SRL training")
     srl, consumed = train_target_srl(job, run, cache)
     rows, reports = score_target_srl(ctx, run, srl, cache / "srl_model", progress) if main else ([], [])
     rows.append(dev_selection_row(srl))
     history = srl_history(srl, reports, consumed)
     # POS measures what an intermediate encoder transfers; a joint+srl run has none (its encoder saw SRL)
     if ctx.config.pos.enabled and run.schedule.kind != "joint+srl":
+        live().phase("POS training")
         pos = train_pos(job.checkpoints_in(cache / "pos"))
         if main:
             rows += evaluate_pos(pos, ctx.data_root, ctx.languages, ctx.config.srl.max_eval_sentences)

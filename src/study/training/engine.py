@@ -28,6 +28,7 @@ from torch import nn
 from study.config import Budget, Optimisation, RuntimeConfig
 from study.infra.atomic import atomic_path
 from study.infra.errors import StudyError
+from study.infra.live import live
 from study.training import distributed
 from study.training.selection import Selection
 
@@ -319,6 +320,8 @@ class Engine:
         stream = batches(start)
         step = start
         running, since, examples = 0.0, 0, 0
+        progress = live()
+        progress.update(step, self.total_steps, detail="")
         self.model.train()
         while step < self.total_steps:
             batch = to_device(next(stream), self.device)
@@ -332,6 +335,7 @@ class Engine:
             since += 1
             examples += int(batch["input_ids"].size(0))
             last = step == self.total_steps
+            progress.update(step)
             if step % self.eval_every != 0 and not last:
                 continue
             # the loss of a DDP step is the mean of the processes' losses, as one process would log it
@@ -339,7 +343,9 @@ class Engine:
             result.examples_seen += distributed.sum_over_processes(examples)
             running, since, examples = 0.0, 0, 0
             if evaluate is not None:
+                progress.update(step, detail="dev evaluation")
                 metrics = self._evaluate(evaluate)
+                progress.update(step, detail="")
                 record.update(metrics)
                 selection.observe(step, metrics, lambda: trainable_state(self.unwrapped))
             record["seconds"] = round(time.perf_counter() - t0, 2)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from study.infra.live import live
 from study.target.srl.conllu import Predicate, write_srl_file
 from study.target.srl.data import SrlSplit, load_split, srl_path, unseen_labels
 from study.target.srl.metrics import SrlScore
@@ -63,7 +64,10 @@ def evaluate_srl(
 ) -> tuple[list[dict], list[dict]]:
     """Score every file; write predictions; return (metric rows, per-file policy reports)."""
     rows, reports = [], []
-    for language, split_name, path in files:
+    progress_bar = live()
+    progress_bar.phase("scoring", total=len(files), unit="file")
+    for k, (language, split_name, path) in enumerate(files):
+        progress_bar.update(k, detail=f"{language}/{split_name}")
         split = load_split(path, language, split_name, srl.scope, max_sentences)
         scores, predicted, stats = srl.evaluate(split)
         out = predictions_dir / f"{language}-{split_name}{path.suffix}"
@@ -76,6 +80,7 @@ def evaluate_srl(
         if progress:
             note = f"; {sum(unseen.values())} gold argument(s) with labels never seen in training" if unseen else ""
             progress(f"scored {language}/{split_name}: head F1 {100 * scores['head'].f1:.1f}{note}")
+    progress_bar.update(len(files), detail="")
     return rows, reports
 
 
