@@ -66,12 +66,12 @@ def _api(base: str, token: str, method: str, path: str, body: dict | None = None
     return json.loads(text) if text else {}
 
 
-def _execute(base: str, token: str, kernel_id: str, code: str, timeout_s: float = 180) -> tuple[str, str]:
-    """Run ``code`` on the kernel over its websocket; (reply status, stdout)."""
+def _execute(base: str, token: str, kernel_id: str, code: str, timeout_s: float = 180) -> tuple[str, str, str]:
+    """Run ``code`` on the kernel over its websocket; (reply status, stdout, stderr)."""
     from tornado.ioloop import IOLoop
     from tornado.websocket import websocket_connect
 
-    async def run() -> tuple[str, str]:
+    async def run() -> tuple[str, str, str]:
         ws_url = base.replace("http", "ws") + f"/api/kernels/{kernel_id}/channels?token={token}"
         conn = await websocket_connect(ws_url)
         msg_id = uuid.uuid4().hex
@@ -81,7 +81,8 @@ def _execute(base: str, token: str, kernel_id: str, code: str, timeout_s: float 
             "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
             "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
                         "allow_stdin": False, "stop_on_error": True}}))
-        stdout, status = [], None
+        streams: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        status = None
         deadline = time.monotonic() + timeout_s
         while status is None and time.monotonic() < deadline:
             raw = await conn.read_message()
@@ -90,14 +91,14 @@ def _execute(base: str, token: str, kernel_id: str, code: str, timeout_s: float 
             msg = json.loads(raw)
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
-            if msg["msg_type"] == "stream" and msg["content"]["name"] == "stdout":
-                stdout.append(msg["content"]["text"])
+            if msg["msg_type"] == "stream":
+                streams[msg["content"]["name"]].append(msg["content"]["text"])
             elif msg["msg_type"] == "error":
-                stdout.append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
+                streams["stdout"].append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
             elif msg["msg_type"] == "execute_reply":
                 status = msg["content"]["status"]
         conn.close()
-        return status or "timeout", "".join(stdout)
+        return status or "timeout", "".join(streams["stdout"]), "".join(streams["stderr"])
 
     return IOLoop.current().run_sync(run)
 
@@ -112,9 +113,17 @@ def test_notebook_03_opens_on_the_project_kernel_and_its_cells_run(lab):
     session = _api(base, token, "POST", "/api/sessions",
                    {"path": NOTEBOOK, "type": "notebook", "name": "03", "kernel": {"name": "python3"}})
     try:
-        status, stdout = _execute(base, token, session["kernel"]["id"], "\n".join(code_cells[:2])
-                                  + "\nimport study, sys\nprint(study.__file__, sys.executable)")
+        kernel = session["kernel"]["id"]
+        status, stdout, _ = _execute(base, token, kernel, "\n".join(code_cells[:2])
+                                     + "\nimport study, sys\nprint(study.__file__, sys.executable)")
         assert status == "ok", stdout
         assert str(REPO / "src" / "study") in stdout
+        # run by hand, the training loop's progress is a text bar in the cell, not a widget warning
+        status, stdout, stderr = _execute(base, token, kernel, "from study.infra.live import live\n"
+                                          "bar = live()\nbar.phase('SRL training', total=40)\n"
+                                          "for step in range(1, 41):\n    bar.update(step)\nbar.close()")
+        assert status == "ok", stdout + stderr
+        assert "SRL training" in stderr and "40/40" in stderr
+        assert "TqdmWarning" not in stderr + stdout and "IProgress" not in stderr + stdout
     finally:
         _api(base, token, "DELETE", f"/api/sessions/{session['id']}")

@@ -110,6 +110,10 @@ def _cmd_provenance(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from study.orchestration.executors import executor_from_args
     from study.orchestration.grid import run_study
+    from study.orchestration.notebooks import VERBOSE_ENV
+
+    if args.verbose:
+        os.environ[VERBOSE_ENV] = "1"  # worker processes and jobs inherit it
 
     executor = executor_from_args(args)
     index, ok = run_study(Path(args.file), reports_dir=args.reports, jobs=args.jobs, executor=executor,
@@ -216,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", choices=["local", "slurm", "submitit-local"], default="local",
                      help="local: this machine (default); slurm: one SLURM job per run through submitit; "
                           "submitit-local: the same job path as local subprocesses (what the tests use)")
+    run.add_argument("--verbose", action="store_true",
+                     help="also stream every notebook's cell output (training logs, warnings) to the terminal")
     run.add_argument("--launch", help="train each run under this launcher before its notebooks render it, e.g. "
                                       "\"accelerate launch --multi_gpu --num_processes 4\" (DDP)")
     run.add_argument("--slurm-partition", help="SLURM partition")

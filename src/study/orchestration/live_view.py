@@ -8,6 +8,7 @@ seconds in between, so the log stays short and still says where the study is.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import threading
@@ -42,7 +43,9 @@ class LiveView:
     def __init__(self, interactive: bool | None = None, log_every_s: float = 60.0, out: TextIO | None = None,
                  grid_status: Callable[[], str] | None = None, poll_s: float = 1.0) -> None:
         self.out = out or sys.stdout
-        self.interactive = self.out.isatty() if interactive is None else interactive
+        # --verbose streams the notebooks' output: a status line redrawn between those lines would garble them
+        self.interactive = (self.out.isatty() and os.environ.get("STUDY_VERBOSE") != "1"
+                            if interactive is None else interactive)
         self.log_every_s = log_every_s
         self.grid_status = grid_status or (lambda: "")
         self.poll_s = poll_s

@@ -16,6 +16,12 @@ from study.infra.errors import StudyError
 from study.infra.paths import repo_root
 
 NOTEBOOK_DIR = "notebooks"
+#: set to 1 by ``study run --verbose``: every notebook's cell output is streamed to the terminal too
+VERBOSE_ENV = "STUDY_VERBOSE"
+
+
+def verbose() -> bool:
+    return os.environ.get(VERBOSE_ENV) == "1"
 
 
 def _local_socket_kernel_manager():
@@ -78,6 +84,10 @@ def execute_notebook(name: str, out_path: Path, parameters: dict, progress: bool
     """Run ``notebooks/<name>.ipynb`` with ``parameters``; write the executed copy to ``out_path``."""
     import papermill as pm
 
+    if verbose():
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
     src = notebook_path(name)
     out_path = Path(out_path)
     failed = out_path.with_suffix(".failed.ipynb")
@@ -90,7 +100,7 @@ def execute_notebook(name: str, out_path: Path, parameters: dict, progress: bool
             try:
                 _interruptible(lambda: pm.execute_notebook(
                     str(src), str(tmp_nb), parameters=parameters, cwd=str(repo_root()),
-                    kernel_name="python3", progress_bar=progress, log_output=False,
+                    kernel_name="python3", progress_bar=progress, log_output=verbose(),
                     kernel_manager_class=_local_socket_kernel_manager(),
                 ))
             except pm.PapermillExecutionError as exc:

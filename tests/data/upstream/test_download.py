@@ -22,10 +22,11 @@ def _raw(mirror: Path, data: bytes = PAYLOAD, path: str = "dir/file.bin") -> Sou
     file = mirror / "raw" / "o" / "r" / COMMIT / path
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_bytes(data)
-    return Source("raw", "o", "r", COMMIT, path, len(data), hashlib.sha256(data).hexdigest(), (), None)
+    return Source("raw", "o", "r", COMMIT, path, len(data), hashlib.sha256(data).hexdigest(), None)
 
 
-def _archive(mirror: Path, members: dict[str, bytes], patterns: tuple[str, ...] = ("keep/*.txt",)) -> Source:
+def _archive(mirror: Path, members: dict[str, bytes]) -> Source:
+    """An archive whose ``keep/`` members are the used ones."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         for name, data in members.items():
@@ -36,7 +37,7 @@ def _archive(mirror: Path, members: dict[str, bytes], patterns: tuple[str, ...] 
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_bytes(buf.getvalue())
     used = {n: hashlib.sha256(d).hexdigest() for n, d in members.items() if n.startswith("keep/")}
-    return Source("archive", "o", "r", COMMIT, f"{COMMIT}.tar.gz", None, members_digest(used), patterns, None)
+    return Source("archive", "o", "r", COMMIT, f"{COMMIT}.tar.gz", None, members_digest(used), None, used)
 
 
 def test_raw_file_is_downloaded_verified_and_not_fetched_again(tmp_path):
@@ -111,23 +112,22 @@ def test_a_truncated_archive_names_the_url_and_is_discarded(tmp_path):
     assert not downloader.is_present(source) and not downloader.tree_path(source).exists()
 
 
-def test_an_archive_with_other_members_is_refused(tmp_path):
-    source = _archive(tmp_path / "srv", {"keep/a.txt": b"alpha"})
-    altered = Source(**{**source.__dict__, "sha256": "0" * 64})
-    with (
-        serve_mirror(tmp_path / "srv") as server,
-        pytest.raises(DataError, match="used members"),
-    ):
-        Downloader(tmp_path / "dl", server.url).fetch(altered)
-    assert not Downloader(tmp_path / "dl").tree_path(altered).exists()
+def test_an_archive_with_a_missing_or_altered_member_is_refused(tmp_path):
+    source = _archive(tmp_path / "srv", {"keep/a.txt": b"alpha", "keep/b.txt": b"beta"})
+    altered = Source(**{**source.__dict__, "members": {**source.members, "keep/a.txt": "0" * 64}})
+    missing = Source(**{**source.__dict__, "members": {**source.members, "keep/c.txt": "0" * 64}})
+    with serve_mirror(tmp_path / "srv") as server:
+        with pytest.raises(DataError, match=r"1 member\(s\) differ from the pinned files \(first: keep/a.txt\)"):
+            Downloader(tmp_path / "dl", server.url).fetch(altered)
+        with pytest.raises(DataError, match=r"1 of its 3 used members are missing \(first: keep/c.txt\)"):
+            Downloader(tmp_path / "dl", server.url).fetch(missing)
+    assert not Downloader(tmp_path / "dl").tree_path(source).exists()
 
 
 def test_github_urls_pin_the_commit():
-    raw = Source("raw", "UniversalDependencies", "UD_German-GSD", COMMIT, "de_gsd-ud-dev.conllu", 1, "0" * 64,
-                 (), None)
+    raw = Source("raw", "UniversalDependencies", "UD_German-GSD", COMMIT, "de_gsd-ud-dev.conllu", 1, "0" * 64, None)
     assert raw.url() == (f"https://raw.githubusercontent.com/UniversalDependencies/UD_German-GSD/{COMMIT}/"
                          "de_gsd-ud-dev.conllu")
-    arc = Source("archive", "propbank", "propbank-frames", COMMIT, f"{COMMIT}.tar.gz", None, "0" * 64,
-                 ("frames/*",), None)
+    arc = Source("archive", "propbank", "propbank-frames", COMMIT, f"{COMMIT}.tar.gz", None, "0" * 64, None)
     assert arc.url() == f"https://github.com/propbank/propbank-frames/archive/{COMMIT}.tar.gz"
     assert arc.url("http://h:1/") == f"http://h:1/archive/propbank/propbank-frames/{COMMIT}.tar.gz"

@@ -13,7 +13,7 @@ from study.data.bundle import read_checksums
 from study.data.upstream.build import fetch_bundle
 from study.data.upstream.sources import BUNDLE_CHECKSUMS
 from study.infra.errors import DataError
-from tests.helpers import REPO
+from tests.helpers import REPO, study
 from tests.helpers.mirror_server import serve_mirror
 
 UPSTREAM = REPO.parent / "shared" / "upstream"
@@ -52,3 +52,26 @@ def test_a_folder_that_is_not_a_bundle_is_never_overwritten(tmp_path):
     with pytest.raises(DataError, match="is not a data bundle"):
         fetch_bundle(root, base_url="http://127.0.0.1:9", mirror_dir=tmp_path / "m")
     assert [p.name for p in root.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (UPSTREAM / "MANIFEST.tsv").is_file(), reason="needs the upstream mirror ../shared/upstream")
+def test_a_failed_fetch_says_which_url_leaves_no_bundle_and_resumes(tmp_path):
+    from study.data.upstream.sources import load_sources
+
+    sources = load_sources()
+    victim = next(s for s in sources if s.path == "hellaswag_val_full.txt.bz2")
+    root = tmp_path / "data"
+    env = {"STUDY_CACHE": str(tmp_path / "cache")}
+    with serve_mirror(UPSTREAM, {"/" + victim.mirror_path: "404"}) as server:
+        failed = study("data", "fetch", "--data-root", str(root), "--base-url", server.url, env=env)
+        fetched_before = len(server.requests) - 1  # the last one was the 404, not retried
+    assert failed.returncode == 2
+    errors = [line for line in failed.stderr.splitlines() if line.startswith("study: error:")]
+    assert len(errors) == 1 and victim.url(server.url) in errors[0] and "HTTP 404" in errors[0]
+    assert not root.exists()
+    with serve_mirror(UPSTREAM) as server:
+        resumed = study("data", "fetch", "--data-root", str(root), "--base-url", server.url, env=env)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert len(server.requests) == len(sources) - fetched_before  # only what the first attempt had not fetched
+    assert (root / "intermediate" / "hellaswag" / "hellaswag_val_full.jsonl").is_file()

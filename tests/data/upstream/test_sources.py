@@ -6,7 +6,7 @@ import pytest
 
 from study.data.bundle import read_checksums
 from study.data.upstream.recipes import bundle_recipes, licence_copies
-from study.data.upstream.sources import BUNDLE_CHECKSUMS, SOURCES_FILE, load_sources, matches
+from study.data.upstream.sources import BUNDLE_CHECKSUMS, MEMBERS_FILE, SOURCES_FILE, load_sources
 from study.infra.errors import DataError
 
 
@@ -41,10 +41,10 @@ def test_a_malformed_row_names_its_line(tmp_path):
         load_sources(bad)
 
 
-@pytest.mark.parametrize(("path", "expected"), [
-    ("frames/a.xml", True), ("frames/sub/a.xml", False), ("explore/1.1/dev/x.html", True),
-    ("explore/1.1/dev/index.html", False), ("explore/1.1/train/x.html", False),
-])
-def test_member_globs_match_segment_by_segment_and_exclusions_win(path, expected):
-    patterns = ("frames/*.xml", "explore/1.1/dev/*.html", "!explore/*/dev/index.html")
-    assert matches(path, patterns) is expected
+def test_the_archive_members_and_the_source_list_must_agree(tmp_path):
+    members = tmp_path / "members.sha256"
+    text = MEMBERS_FILE.read_text()
+    members.write_text(text.replace("  frames/1500.xml", "  frames/1501.xml", 1))
+    with pytest.raises(DataError, match=r"propbank/propbank-frames .* do not have the digest"):
+        load_sources(members_file=members)
+    assert sum(len(s.members) for s in load_sources()) == 7311 + 1145 + 83 + 1177

@@ -1,30 +1,30 @@
 """The upstream source list (``sources.tsv``) and the URLs each entry is fetched from.
 
 A source is a raw file (``raw.githubusercontent.com/OWNER/REPO/COMMIT/PATH``) or a GitHub archive
-(``github.com/OWNER/REPO/archive/COMMIT.tar.gz``) of which only the ``members`` globs are used. A raw
-file's ``sha256`` is its own; an archive's is the digest of its used members (:func:`members_digest`),
-because GitHub's tarball bytes are not stable but the files in it are.
+(``github.com/OWNER/REPO/archive/COMMIT.tar.gz``) of which only the members listed in
+``archive-members.sha256`` are used. A raw file's ``sha256`` is its own; an archive's is the digest of
+its used members (:func:`members_digest`): GitHub builds tarballs on the fly, so their bytes are not
+stable, but the files in them are, and the full tarball may hold other files that are never read.
 """
 
 from __future__ import annotations
 
 import csv
-import fnmatch
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from study.infra.errors import DataError
 
 SOURCES_FILE = Path(__file__).with_name("sources.tsv")
+MEMBERS_FILE = Path(__file__).with_name("archive-members.sha256")
 #: the bundle's checksum list, the byte-level specification a fetch must reproduce
 BUNDLE_CHECKSUMS = Path(__file__).with_name("SHA256SUMS")
 BUNDLE_README = Path(__file__).with_name("BUNDLE-README.md")
 
 RAW_BASE = "https://raw.githubusercontent.com"
 ARCHIVE_BASE = "https://github.com"
-_COLUMNS = ["kind", "owner", "repo", "commit", "path", "bytes", "sha256", "members", "copy_to"]
+_COLUMNS = ["kind", "owner", "repo", "commit", "path", "bytes", "sha256", "copy_to"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,9 @@ class Source:
     path: str  # file path in the repository, or COMMIT.tar.gz for an archive
     size: int | None  # bytes of a raw file; None for an archive (GitHub builds it on the fly)
     sha256: str
-    members: tuple[str, ...]  # archive: globs of the members used ("!" excludes); raw: ()
     copy_to: str | None  # bundle path this file is copied to unchanged, if any
+    #: an archive's used members {path below its top folder: sha256}; empty for a raw file
+    members: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def slug(self) -> str:
@@ -58,21 +59,6 @@ class Source:
             return f"{ARCHIVE_BASE}/{self.owner}/{self.repo}/archive/{self.path}"
         return f"{RAW_BASE}/{self.owner}/{self.repo}/{self.commit}/{self.path}"
 
-    def uses_member(self, relpath: str) -> bool:
-        """Whether an archive member (path below the archive's top folder) is one the build reads."""
-        return matches(relpath, self.members)
-
-
-def matches(relpath: str, patterns: Iterable[str]) -> bool:
-    """Segment-wise glob match (``*`` never crosses ``/``); a later ``!pattern`` excludes."""
-    segments = relpath.split("/")
-    hit = False
-    for pattern in patterns:
-        negate = pattern.startswith("!")
-        parts = pattern.removeprefix("!").split("/")
-        if len(parts) == len(segments) and all(fnmatch.fnmatchcase(s, p) for s, p in zip(segments, parts, strict=True)):
-            hit = not negate
-    return hit
 
 
 def members_digest(files: dict[str, str]) -> str:
@@ -81,8 +67,8 @@ def members_digest(files: dict[str, str]) -> str:
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 
-def load_sources(path: Path = SOURCES_FILE) -> list[Source]:
-    """Read the source list; a malformed row is reported with its line number."""
+def load_sources(path: Path = SOURCES_FILE, members_file: Path = MEMBERS_FILE) -> list[Source]:
+    """Read the source list with each archive's members; a malformed row is reported with its line number."""
     with open(path, encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh, delimiter="\t")
         header = next(reader, None)
@@ -94,11 +80,36 @@ def load_sources(path: Path = SOURCES_FILE) -> list[Source]:
                 out.append(_parse_row(row))
             except (ValueError, AssertionError) as exc:
                 raise DataError(f"{path}:{lineno}: malformed source row ({exc})") from None
+    members = read_members(members_file)
+    for i, source in enumerate(out):
+        if source.kind != "archive":
+            continue
+        listed = members.get((source.slug, source.commit), {})
+        if members_digest(listed) != source.sha256:
+            raise DataError(f"{members_file}: the {len(listed)} members listed for {source.slug} {source.commit} do "
+                            f"not have the digest {path.name} gives ({source.sha256[:16]}...); the two files disagree")
+        out[i] = Source(**{**source.__dict__, "members": listed})
+    return out
+
+
+def read_members(path: Path = MEMBERS_FILE) -> dict[tuple[str, str], dict[str, str]]:
+    """{(OWNER/REPO, COMMIT): {member path: sha256}} from ``## OWNER/REPO COMMIT`` sections of sha256sum lines."""
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith("## "):
+            slug, commit = line[3:].split()
+            current = out.setdefault((slug, commit), {})
+        elif line and not line.startswith("#"):
+            digest, _, member = line.partition("  ")
+            if current is None or len(digest) != 64 or not member or ".." in member.split("/"):
+                raise DataError(f"{path}:{lineno}: malformed member line {line[:80]!r}")
+            current[member] = digest
     return out
 
 
 def _parse_row(row: list[str]) -> Source:
-    kind, owner, repo, commit, path, size, sha256, members, copy_to = row
+    kind, owner, repo, commit, path, size, sha256, copy_to = row
     if kind not in {"raw", "archive"}:
         raise ValueError(f"kind {kind!r} is neither raw nor archive")
     if len(commit) != 40 or len(sha256) != 64 or not all(c in "0123456789abcdef" for c in commit + sha256):
@@ -107,5 +118,4 @@ def _parse_row(row: list[str]) -> Source:
         raise ValueError(f"path {path!r} leaves the repository")
     return Source(kind=kind, owner=owner, repo=repo, commit=commit, path=path,
                   size=None if size == "-" else int(size), sha256=sha256,
-                  members=() if members == "-" else tuple(members.split(",")),
                   copy_to=None if copy_to == "-" else copy_to)
