@@ -67,4 +67,4 @@ def test_the_estimate_before_a_sitting_names_its_basis(tmp_path):
     own.write_text('{"runs": {"a": {"seconds": 60, "ok": true}}}')
     assert "about 18 min" in sitting_estimate([own, published], 18)
     assert "follows the first run" in sitting_estimate([tmp_path / "none.json"], 3)
-    assert "every run is complete" in sitting_estimate([own], 0)
+    assert "no run to train" in sitting_estimate([own], 0)

@@ -229,27 +229,30 @@ def finish(sitting: Sitting, log) -> tuple[Path, bool]:
     ctx = sitting.ctx
     study_dir = ctx.study_dir
     failed = [o for o in sitting.outcomes if not o.ok]
-    collect_results(ctx)
-    analysis_ok = True
+    analysis = "ok"
     t_analysis = time.perf_counter()
-    try:
-        executed = execute_notebook("04_analysis", study_dir / "04_analysis.ipynb",
-                                    {"params_file": sitting.params, "reports_dir": str(study_dir.parent)})
-        render_html(executed)
-    except StudyError as exc:
-        analysis_ok = False
-        log(f"analysis failed: {exc}")
+    if collect_results(ctx) is None:
+        analysis = "pending"
+        log("no run is complete yet: the analysis (04) follows the first finished run")
+    else:
+        try:
+            executed = execute_notebook("04_analysis", study_dir / "04_analysis.ipynb",
+                                        {"params_file": sitting.params, "reports_dir": str(study_dir.parent)})
+            render_html(executed)
+        except StudyError as exc:
+            analysis = "failed"
+            log(f"analysis failed: {exc}")
     sitting.timings["04_analysis"] = _phase_timing(t_analysis)
     sitting.timings["total"] = _phase_timing(sitting.t0)
     save_timings(study_dir / "timings.json", sitting.timings, sitting.started)
-    index = write_index(ctx, sitting.outcomes, analysis_ok)
+    index = write_index(ctx, sitting.outcomes, analysis)
     complete = len(sitting.runs) - len(failed) - len(sitting.deferred)
     log(f"done in {time.perf_counter() - sitting.t0:.0f} s: {complete}/{len(sitting.runs)} runs complete")
     if failed:
         log(f"{len(failed)} run(s) failed; fix the cause and re-run the same command to resume")
     if sitting.deferred:
         log(f"{len(sitting.deferred)} run(s) not run yet: re-run without --max-runs / --schedule to finish the grid")
-    return index, not failed and analysis_ok
+    return index, not failed and analysis != "failed"
 
 
 def check_schedules(schedules: list[str] | None, grid: list[str], params_file: Path) -> None:
@@ -306,8 +309,11 @@ def collect_results(ctx: StudyContext) -> Path | None:
     return path
 
 
-def write_index(ctx: StudyContext, outcomes: list[RunOutcome], analysis_ok: bool) -> Path:
-    """The report's entry page (``templates/index.html``), linking the rendered notebooks of every run."""
+def write_index(ctx: StudyContext, outcomes: list[RunOutcome], analysis: str) -> Path:
+    """The report's entry page (``templates/index.html``), linking the rendered notebooks of every run.
+
+    ``analysis``: "ok" (04 rendered), "failed" (see the log) or "pending" (no run complete yet).
+    """
     by_id = {o.run_id: o for o in outcomes}
     runs = []
     for r in ctx.runs():
@@ -317,7 +323,7 @@ def write_index(ctx: StudyContext, outcomes: list[RunOutcome], analysis_ok: bool
         runs.append({"run_id": r.run_id, "schedule": r.schedule.text, "seed": r.seed, "status": status,
                      "pages": pages})
     page = _TEMPLATES.get_template("index.html").render(
-        study_name=ctx.config.study_name, description=ctx.config.description, analysis_ok=analysis_ok,
+        study_name=ctx.config.study_name, description=ctx.config.description, analysis=analysis,
         code=str(ctx.provenance["code"]["describe"]), params_hash=ctx.config.params_hash(),
         data_sha256sums=str(ctx.data_fingerprint)[:16],
         encoder_sha256=str(ctx.encoder_id.get("weights_sha256"))[:16], runs=runs)

@@ -75,7 +75,7 @@ def sitting_estimate(timings_files: list[Path], runs_to_do: int, jobs: int = 1) 
     sittings on this machine), then the published run of the same study (a 2-core CPU machine).
     """
     if runs_to_do <= 0:
-        return "nothing to train: every run is complete"
+        return "no run to train in this invocation"
     for path in timings_files:
         try:
             runs = json.loads(path.read_text())["runs"]

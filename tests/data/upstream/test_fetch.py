@@ -1,10 +1,9 @@
-"""``make data`` on a machine without the bundle: built from the upstream mirror over HTTP, byte for byte."""
+"""``make data`` / ``make study`` on a machine without the bundle: built from the upstream mirror over HTTP."""
 
 from __future__ import annotations
 
 import filecmp
 import hashlib
-import os
 import subprocess
 
 import pytest
@@ -13,7 +12,7 @@ from study.data.bundle import read_checksums
 from study.data.upstream.build import fetch_bundle
 from study.data.upstream.sources import BUNDLE_CHECKSUMS
 from study.infra.errors import DataError
-from tests.helpers import REPO, study
+from tests.helpers import REPO, isolated_study_env, study
 from tests.helpers.mirror_server import serve_mirror
 
 UPSTREAM = REPO.parent / "shared" / "upstream"
@@ -22,14 +21,17 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (UPSTREAM / "MANIFEST.tsv").is_file(), reason="needs the upstream mirror ../shared/upstream")
-def test_make_data_builds_the_bundle_from_upstream_byte_for_byte(tmp_path):
+def test_make_data_builds_the_bundle_from_upstream_byte_for_byte_and_make_study_starts(tmp_path, encoder_dir):
     root = tmp_path / "data"
-    env = {**os.environ, "STUDY_DATA": str(root), "STUDY_CACHE": str(tmp_path / "cache")}
+    env = isolated_study_env(tmp_path, encoder_dir)
+    env["STUDY_DATA"] = str(root)
     with serve_mirror(UPSTREAM) as server:
         env["STUDY_UPSTREAM_URL"] = server.url
         first = subprocess.run(["make", "data"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
         fetched = len(server.requests)
-        second = subprocess.run(["make", "data"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+        # make study on the fetched bundle: verified, nothing downloaded again, the study starts (notebook 01)
+        second = subprocess.run(["make", "study", "PARAMS=params/smoke.yaml --max-runs 0"], cwd=REPO, env=env,
+                                capture_output=True, text=True, timeout=900)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "built from upstream and verified" in first.stdout
     assert "IPKernelApp" not in first.stdout + first.stderr
@@ -41,7 +43,10 @@ def test_make_data_builds_the_bundle_from_upstream_byte_for_byte(tmp_path):
     assert (root / "SHA256SUMS").read_bytes() == BUNDLE_CHECKSUMS.read_bytes()
     assert sorted(p.name for p in (root / "LICENSES").iterdir())  # upstream licences travel with the data
     assert not list(tmp_path.glob(".data.partial"))
-    assert second.returncode == 0 and "already present, verified" in second.stdout
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "already present, verified" in second.stdout and "study 'smoke': 5 runs" in second.stdout
+    assert (tmp_path / "reports" / "smoke" / "01_data.html").is_file()
+    assert "follows the first finished run" in (tmp_path / "reports" / "smoke" / "index.html").read_text()
     assert len(server.requests) == fetched  # nothing downloaded twice
 
 
