@@ -76,6 +76,14 @@ def test_provenance_record(encoder_dir):
 
 
 @pytest.mark.needs_data
+def test_provenance_without_a_built_encoder_is_refused_not_printed_without_its_checksum(tmp_path):
+    out = study("provenance", "params/smoke.yaml", env={"STUDY_CACHE": str(tmp_path / "empty-cache")})
+    assert out.returncode == 2 and not out.stdout, out.stdout
+    assert out.stderr.startswith("study: error: encoder 'multilingual-e5-small-q4' is not built yet"), out.stderr
+    assert "study model build" in out.stderr
+
+
+@pytest.mark.needs_data
 def test_unwritable_reports_folder_gives_one_line(tmp_path, encoder_dir):
     blocker = tmp_path / "reports"
     blocker.write_text("a file where a folder should be")

@@ -120,3 +120,22 @@ def test_seeds_needed_for_a_small_effect_is_finite_and_matches_the_normal_approx
 
     assert TTestPower().power(effect_size=0.05, nobs=n - 1, alpha=0.05) < 0.8 <= TTestPower().power(
         effect_size=0.05, nobs=n, alpha=0.05)
+
+
+@pytest.mark.parametrize(("sd", "delta"), [(0.005, 0.05), (0.001, 0.04), (0.01, 0.012), (0.02, 0.01)])
+def test_seeds_needed_is_the_smallest_n_with_the_power_even_for_large_effects(sd, delta):
+    """statsmodels' power is NaN for large effects (10 at n = 3): the old search then overshot (18 for 3)."""
+    n = S.seeds_needed(sd, delta)
+    effect = delta / sd
+    assert S.paired_t_power(effect, n) >= 0.8
+    assert n == 2 or S.paired_t_power(effect, n - 1) < 0.8
+    if effect >= 10:
+        assert n <= 3
+
+
+def test_paired_t_power_agrees_with_statsmodels_where_that_is_finite():
+    from statsmodels.stats.power import TTestPower
+
+    for effect, n in [(0.5, 18), (2.0, 3), (2.0, 5), (0.1, 40)]:
+        assert S.paired_t_power(effect, n) == pytest.approx(TTestPower().power(effect_size=effect, nobs=n, alpha=0.05),
+                                                            abs=1e-6)

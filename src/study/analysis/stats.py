@@ -18,6 +18,7 @@ Every function takes an explicit seed; nothing here draws from global random sta
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -189,21 +190,32 @@ def holm(p_values: list[float], alpha: float = 0.05) -> tuple[np.ndarray, np.nda
     return reject, adjusted
 
 
+def paired_t_power(effect: float, n: int, alpha: float = 0.05) -> float:
+    """Power of a two-sided paired t-test on ``n`` pairs for a standardised effect, from the noncentral t.
+
+    Computed directly with scipy: statsmodels' ``TTestPower.power`` returns NaN for large effects
+    (e.g. effect 10 at n = 3), which made a NaN >= 0.8 comparison false and the seed count overshoot.
+    """
+    from scipy.stats import nct
+    from scipy.stats import t as student_t
+
+    df = n - 1
+    noncentrality = effect * math.sqrt(n)
+    critical = student_t.ppf(1 - alpha / 2, df)
+    return float(nct.sf(critical, df, noncentrality) + nct.cdf(-critical, df, noncentrality))
+
+
 def seeds_needed(sd_of_differences: float, delta: float, alpha: float = 0.05, power: float = 0.8) -> int | None:
     """Matched seeds a paired t-test needs to detect ``delta`` given the seed-to-seed SD of differences."""
     if delta == 0:
         return None
     if sd_of_differences <= 0:
         return 2
-    from statsmodels.stats.power import TTestPower
-
-    # the smallest n whose power reaches ``power``, by doubling then bisection on statsmodels' power
-    # function (its root finder returns NaN for small effects, which a real grid can have)
+    # the smallest n whose power reaches ``power``, by doubling then bisection (power rises with n)
     effect = abs(delta) / sd_of_differences
-    tester = TTestPower()
 
     def enough(n: int) -> bool:
-        return float(tester.power(effect_size=effect, nobs=n, alpha=alpha, alternative="two-sided")) >= power
+        return paired_t_power(effect, n, alpha) >= power
 
     hi = 2
     while not enough(hi):

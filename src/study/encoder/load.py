@@ -138,5 +138,6 @@ def encoder_fingerprint(name: str) -> dict:
     spec = resolve_encoder(name)
     info = {"name": spec.name, "source": spec.source, "location": spec.location}
     if spec.is_local:
+        ensure_available(spec)  # not built or damaged: one line, never a record without the weights' checksum
         info["weights_sha256"] = verify_checkpoint(spec).get("model.safetensors")  # the file as it is
     return info
