@@ -3,9 +3,9 @@
 Training and scoring run inside notebook kernels (or ``study train-run`` processes, or SLURM jobs), not
 in the ``study run`` process the user watches. So progress travels through a small JSON file: the worker
 writes it (at most once a second, atomically) when ``$STUDY_PROGRESS_FILE`` names one, and ``study run``
-reads it to draw its status line. Without that variable (a notebook run by hand in JupyterLab, a
-script) the same calls draw a plain-text tqdm bar on stderr instead: text, not a widget, so no
-ipywidgets is needed and no TqdmWarning appears.
+reads it to draw its status line. Without that variable (a notebook run by hand in JupyterLab, ``study
+train-run`` in a terminal) the same calls draw a plain-text tqdm bar on stderr instead: text, not a
+widget, so no ipywidgets is needed and no TqdmWarning appears; into a log file nothing is drawn.
 
 Usage is process-global, like logging: ``live.phase("SRL training", total=400)`` then
 ``live.update(step)`` from the training loop.
@@ -60,7 +60,9 @@ class LiveProgress:
 
     def __init__(self, path: Path | None = None, bar: bool | None = None) -> None:
         self.path = path
-        self._bar_enabled = path is None if bar is None else bar
+        # a text bar where someone watches (a terminal, a notebook cell); never \r-redrawn into a log file
+        watched = sys.stderr.isatty() or "ipykernel" in sys.modules
+        self._bar_enabled = (path is None and watched) if bar is None else bar
         self._state: PhaseState | None = None
         self._written = 0.0
         self._bar = None

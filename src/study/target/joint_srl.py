@@ -68,7 +68,8 @@ def train_joint_srl(job: TargetJob, run: RunSpec) -> tuple[SrlTraining, dict]:
 
     def srl_view(m: MultiTaskModel) -> SrlModel:
         return SrlModel(EncoderWithHead(m.encoder, m.heads[SRL]), srl_data.labels, srl_data.wordpieces,
-                        cfg.formulation, cfg.predicate_scope, pad_id, cfg.optim.eval_batch_size, cfg.encoding)
+                        cfg.formulation, cfg.predicate_scope, pad_id, cfg.optim.eval_batch_size, cfg.encoding,
+                        config.runtime.mixed_precision)
 
     def batches(start: int):
         done = np.bincount(plan[:start], minlength=len(names))

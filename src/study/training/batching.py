@@ -55,10 +55,11 @@ class SeededBatchStream:
             epoch += 1
 
 
-def collate_tagging(instances: Sequence, pad_id: int, mark_predicate: bool) -> dict[str, torch.Tensor]:
-    """Pad a list of :class:`~study.target.srl.data.TaggingInstance` into tensors (dynamic padding)."""
+def collate_tagging(instances: Sequence, pad_id: int, mark_predicate: bool, pad_to: int = 0
+                    ) -> dict[str, torch.Tensor]:
+    """Pad a list of :class:`~study.target.srl.data.TaggingInstance` into tensors (to the longest, or ``pad_to``)."""
     n = len(instances)
-    t = max(len(x.input_ids) for x in instances)
+    t = max(pad_to, *(len(x.input_ids) for x in instances))
     w = max(len(x.word_index) for x in instances)
     input_ids = torch.full((n, t), pad_id, dtype=torch.long)
     attention = torch.zeros((n, t), dtype=torch.long)
@@ -80,14 +81,14 @@ def collate_tagging(instances: Sequence, pad_id: int, mark_predicate: bool) -> d
             "word_index": word_index, "labels": labels, "predicate": predicate}
 
 
-def collate_sentences(instances: Sequence, pad_id: int) -> dict[str, torch.Tensor]:
+def collate_sentences(instances: Sequence, pad_id: int, pad_to: int = 0) -> dict[str, torch.Tensor]:
     """Pad sentence instances (``study.target.srl.data``): one encoder row a sentence, one label row a predicate.
 
     ``predicate_rows`` [P, 2] holds (batch row, piece index) of every predicate in the batch, in
     instance order, so the head can pair each predicate with the words of its own sentence.
     """
     n = len(instances)
-    t = max(len(x.input_ids) for x in instances)
+    t = max(pad_to, *(len(x.input_ids) for x in instances))
     w = max(len(x.word_index) for x in instances)
     p = sum(len(x.predicates) for x in instances)
     input_ids = torch.full((n, t), pad_id, dtype=torch.long)

@@ -99,6 +99,22 @@ def runs_on_cpu(device: str) -> bool:
     return device == "cpu" or not torch.cuda.is_available()
 
 
+def inference_precision(mixed_precision: str, model: nn.Module):
+    """The autocast a model's training ran under, for inference outside the engine (a loaded model).
+
+    Scores then do not depend on whether the model came straight from training (accelerate keeps its
+    autocast on the forward) or from disk: the same file scores alike both ways.
+    """
+    import contextlib
+
+    device = next(model.parameters()).device.type
+    if mixed_precision == "bf16":
+        return torch.autocast(device_type=device, dtype=torch.bfloat16)
+    if mixed_precision == "fp16" and device == "cuda":
+        return torch.autocast(device_type=device, dtype=torch.float16)
+    return contextlib.nullcontext()
+
+
 def accelerator_for(device: str = "auto", mixed_precision: str = "no", find_unused_parameters: bool = False):
     """An ``accelerate.Accelerator`` for ``runtime.device``; DDP when launched with several processes.
 

@@ -111,3 +111,26 @@ def test_per_sentence_model_learns_and_survives_save_and_load(dev, tokenizer, tm
     loaded = load_srl_model(save_srl_model(srl, tmp_path / "m", "multilingual-e5-small-q4", True))
     assert loaded.encoding == "per_sentence"
     assert loaded.predict(dev)[0] == predicted
+
+
+@pytest.mark.parametrize("precision", ["bf16", "no"])
+def test_a_sentence_scores_alike_whatever_shares_its_batch(dev, tokenizer, precision):
+    """Under bf16 a sentence's logits followed its batch's padded length (attention reduces over it): scoring
+    the same file alone, in halves or with another batch size flipped labels. Padded to its own bucket, never."""
+    from study.target.srl.predict import sentence_logits
+    from study.training.engine import inference_precision
+
+    torch.manual_seed(0)
+    encoder = fresh_encoder("multilingual-e5-small-q4", True)
+    model = EncoderWithHead(encoder, srl_head(encoder.config.hidden_size, 7, "per_sentence", "mean"))
+    sentences, _ = build_srl_sentence_instances(dev, WordPieceEncoder(tokenizer, 128), None)
+    pad = tokenizer.pad_token_id
+
+    def logits(instances, batch_size):
+        with inference_precision(precision, model):
+            return {(x.sentence, w): out.float().clone() for x, w, out in
+                    sentence_logits(model, instances, pad, batch_size)}
+
+    everything = logits(sentences, 64)
+    for other in (logits(sentences, 3), logits(sentences[::2], 64), logits(sentences[1::3], 5)):
+        assert other and all(torch.equal(everything[key], value) for key, value in other.items())

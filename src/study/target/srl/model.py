@@ -12,6 +12,7 @@ from study.target.srl.predict import (
     predict_sentence_label_ids,
     predictions_for_split,
 )
+from study.training.engine import inference_precision
 from study.training.models import EncoderWithHead
 from study.training.wordpieces import WordPieceEncoder
 
@@ -29,15 +30,18 @@ class SrlModel:
     eval_batch_size: int
 
     encoding: str = "per_predicate"
+    #: the autocast of its training (``runtime.mixed_precision``), used for every prediction
+    precision: str = "no"
 
     def predict(self, split: SrlSplit):
-        if self.encoding == "per_sentence":
-            sentences, stats = build_srl_sentence_instances(split, self.wordpieces, None, self.formulation)
-            by_key = predict_sentence_label_ids(self.model, sentences, self.pad_id, self.eval_batch_size)
-        else:
-            instances, stats = build_srl_instances(split, self.wordpieces, None, self.formulation)
-            ids = predict_label_ids(self.model, instances, self.pad_id, self.eval_batch_size)
-            by_key = keyed_label_ids(instances, ids)
+        with inference_precision(self.precision, self.model):
+            if self.encoding == "per_sentence":
+                sentences, stats = build_srl_sentence_instances(split, self.wordpieces, None, self.formulation)
+                by_key = predict_sentence_label_ids(self.model, sentences, self.pad_id, self.eval_batch_size)
+            else:
+                instances, stats = build_srl_instances(split, self.wordpieces, None, self.formulation)
+                ids = predict_label_ids(self.model, instances, self.pad_id, self.eval_batch_size)
+                by_key = keyed_label_ids(instances, ids)
         return predictions_for_split(split, by_key, self.labels, self.formulation), stats
 
     def evaluate(self, split: SrlSplit) -> tuple[dict[str, SrlScore], list, InstanceStats]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -11,18 +11,30 @@ from study.target.srl.conllu import Argument, Predicate, Sentence
 from study.target.srl.data import OUTSIDE, SentenceInstance, SrlSplit, TaggingInstance
 from study.training.batching import collate_sentences, collate_tagging
 
+#: scoring pads every input to a multiple of this many pieces and batches only inputs of one padded
+#: length: an input's padded length, and so (under bf16 autocast, where the attention's reduction
+#: order follows it) its scores, never depend on which other sentences share its batch
+PAD_MULTIPLE = 8
+
+
+def scoring_batches(lengths: Sequence[int], batch_size: int) -> list[tuple[list[int], int]]:
+    """(indices, padded length) of each batch: length-sorted, never mixing two padded lengths."""
+    buckets: dict[int, list[int]] = {}
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        buckets.setdefault(-(-lengths[i] // PAD_MULTIPLE) * PAD_MULTIPLE, []).append(i)
+    return [(idx[s : s + batch_size], padded) for padded, idx in sorted(buckets.items())
+            for s in range(0, len(idx), batch_size)]
+
 
 @torch.inference_mode()
 def predict_label_ids(
     model, instances: Sequence[TaggingInstance], pad_id: int, batch_size: int = 64, mark_predicate: bool = True
 ) -> list[np.ndarray]:
-    """Argmax label id per word for every instance, in large length-sorted batches."""
+    """Argmax label id per word for every instance, in large length-sorted batches (:func:`scoring_batches`)."""
     model.eval()
-    order = sorted(range(len(instances)), key=lambda i: len(instances[i].input_ids))
     out: list[np.ndarray | None] = [None] * len(instances)
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        batch = collate_tagging([instances[i] for i in idx], pad_id, mark_predicate)
+    for idx, padded in scoring_batches([len(x.input_ids) for x in instances], batch_size):
+        batch = collate_tagging([instances[i] for i in idx], pad_id, mark_predicate, pad_to=padded)
         pred = model(batch).argmax(-1).cpu().numpy()
         for row, i in enumerate(idx):
             n = len(instances[i].word_index)
@@ -33,24 +45,30 @@ def predict_label_ids(
 
 
 @torch.inference_mode()
+def sentence_logits(
+    model, instances: Sequence[SentenceInstance], pad_id: int, batch_size: int = 64
+) -> Iterator[tuple[SentenceInstance, int, torch.Tensor]]:
+    """(sentence, predicate word, label logits per word) for every predicate, sentences encoded once."""
+    model.eval()
+    for idx, padded in scoring_batches([len(x.input_ids) for x in instances], batch_size):
+        batch_instances = [instances[i] for i in idx]
+        logits = model(collate_sentences(batch_instances, pad_id, pad_to=padded))
+        row = 0
+        for x in batch_instances:
+            for word in x.predicate_words:
+                yield x, word, logits[row, : len(x.word_index)]
+                row += 1
+
+
 def predict_sentence_label_ids(
     model, instances: Sequence[SentenceInstance], pad_id: int, batch_size: int = 64
 ) -> dict[tuple[int, int], np.ndarray]:
-    """Argmax label id per word for every (sentence, predicate word), sentences encoded once."""
-    model.eval()
-    order = sorted(range(len(instances)), key=lambda i: len(instances[i].input_ids))
+    """Argmax label id per word for every (sentence, predicate word)."""
     out: dict[tuple[int, int], np.ndarray] = {}
-    for start in range(0, len(order), batch_size):
-        batch_instances = [instances[i] for i in order[start : start + batch_size]]
-        pred = model(collate_sentences(batch_instances, pad_id)).argmax(-1).cpu().numpy()
-        row = 0
-        for x in batch_instances:
-            n = len(x.word_index)
-            for word in x.predicate_words:
-                labels = pred[row, :n].copy()
-                labels[x.word_index < 0] = 0  # cut-off words: O
-                out[(x.sentence, word)] = labels
-                row += 1
+    for x, word, logits in sentence_logits(model, instances, pad_id, batch_size):
+        labels = logits.argmax(-1).cpu().numpy()
+        labels[x.word_index < 0] = 0  # cut-off words: O
+        out[(x.sentence, word)] = labels
     return out
 
 

@@ -24,7 +24,7 @@ def save_srl_model(srl: SrlModel, directory: Path, encoder_name: str, freeze_wor
     meta = {"encoder": encoder_name, "freeze_word_embeddings": freeze_word_embeddings, "labels": srl.labels,
             "formulation": srl.formulation, "scope": srl.scope, "max_length": srl.wordpieces.max_length,
             "eval_batch_size": srl.eval_batch_size, "encoding": srl.encoding,
-            "word_pooling": srl.model.head.pooling}
+            "word_pooling": srl.model.head.pooling, "mixed_precision": srl.precision}
     with atomic_dir(Path(directory)) as tmp:
         save_file(state, str(tmp / WEIGHTS))
         (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
@@ -51,5 +51,7 @@ def load_srl_model(directory: Path) -> SrlModel:
     load_trainable_state(model, load_file(str(directory / WEIGHTS)))
     model.eval()
     tokenizer = load_tokenizer(meta["encoder"])
+    # models saved before the key existed are scored in fp32, as `srl score` always did with them
     return SrlModel(model, meta["labels"], WordPieceEncoder(tokenizer, meta["max_length"]), meta["formulation"],
-                    meta["scope"], tokenizer.pad_token_id, meta["eval_batch_size"], encoding)
+                    meta["scope"], tokenizer.pad_token_id, meta["eval_batch_size"], encoding,
+                    meta.get("mixed_precision", "no"))

@@ -110,7 +110,7 @@ def setup_srl_training(job: TargetJob) -> SrlSetup:
     model = EncoderWithHead(encoder, srl_head(encoder.config.hidden_size, len(data.labels), cfg.encoding,
                                                      cfg.word_pooling))
     srl = SrlModel(model, data.labels, data.wordpieces, cfg.formulation, cfg.predicate_scope, data.pad_id,
-                   cfg.optim.eval_batch_size, cfg.encoding)
+                   cfg.optim.eval_batch_size, cfg.encoding, config.runtime.mixed_precision)
 
     # with per_sentence encoding a batch holds batch_size sentences (all of their predicates)
     steps = budget_steps(cfg.budget, len(data.instances), cfg.optim.batch_size)

@@ -45,7 +45,8 @@ def score_user_file(run_dir: Path, path: Path, language: str = "xx", out_dir: Pa
     notes = ([f"{sum(unseen.values())} gold argument(s) carry labels the model never saw in English training "
               f"({', '.join(f'{k} x{v}' for k, v in unseen.items())}): they can only count as misses"]
              if unseen else [])
-    metrics = {"file": str(path), "language": language, "scope": srl.scope, "report": vars(split.report),
+    metrics = {"file": str(path), "language": language, "scope": srl.scope, "precision": srl.precision,
+               "report": vars(split.report),
                "instances": vars(stats), "labels_unseen_in_training": unseen, "notes": notes,
                "rows": score_rows(language, "user", scores), "head_f1": scores["head"].f1}
     write_text(out_dir / "metrics.json", json.dumps(metrics, indent=2, default=str) + "\n")
