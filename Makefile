@@ -30,7 +30,7 @@ data: env  ## verify the data bundle; build it from its public upstream sources 
 test: env encoder data browser  ## the whole suite, slow end-to-end tests included, the longer fuzz profile (what CI runs)
 	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -q
 
-test-fast: env encoder data  ## skip the slow end-to-end tests
+test-fast: env encoder  ## skip the slow end-to-end tests
 	$(PY) -m pytest -q -m "not slow"
 
 browser:  ## headless Chromium for the report test (Debian package; needs root, skipped if present)
