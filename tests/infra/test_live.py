@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from study.infra.live import PROGRESS_ENV, LiveProgress, PhaseState, format_duration, live, read_progress
+from study.infra.live import PROGRESS_ENV, LiveProgress, PhaseState, live, read_progress
 
 
 def test_phase_and_steps_reach_the_file_and_the_last_step_is_always_written(tmp_path):
@@ -59,6 +59,3 @@ def test_unreadable_progress_is_none(tmp_path):
     (tmp_path / "p.json").write_text("{half")
     assert read_progress(tmp_path / "p.json") is None and read_progress(tmp_path / "absent.json") is None
 
-
-def test_durations_read_like_a_person_writes_them():
-    assert [format_duration(s) for s in (42, 720, 3900)] == ["42 s", "12 min", "1 h 05 min"]

@@ -68,3 +68,9 @@ def test_the_estimate_before_a_sitting_names_its_basis(tmp_path):
     assert "about 18 min" in sitting_estimate([own, published], 18)
     assert "follows the first run" in sitting_estimate([tmp_path / "none.json"], 3)
     assert "no run to train" in sitting_estimate([own], 0)
+
+
+def test_durations_read_like_a_person_writes_them():
+    from study.orchestration.progress import format_duration
+
+    assert [format_duration(s) for s in (42, 720, 3900)] == ["42 s", "12 min", "1 h 05 min"]

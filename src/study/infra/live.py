@@ -135,15 +135,6 @@ def read_progress(path: Path) -> PhaseState | None:
         return None
 
 
-def format_duration(seconds: float) -> str:
-    """``45 s``, ``12 min``, ``1 h 05 min``."""
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = round(seconds / 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-
-
 #: this process's progress, configured from ``$STUDY_PROGRESS_FILE`` on first use
 _live: LiveProgress | None = None
 

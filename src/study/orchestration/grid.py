@@ -32,7 +32,14 @@ from study.infra.paths import repo_root
 from study.orchestration.executors import ExecutorSpec, RunExecutor, make_executor
 from study.orchestration.live_view import LiveView
 from study.orchestration.notebooks import execute_notebook, render_html
-from study.orchestration.progress import save_timings, sitting_estimate, time_left, utc_timestamp
+from study.orchestration.progress import (
+    about,
+    save_timings,
+    seconds_left,
+    sitting_estimate,
+    time_left,
+    utc_timestamp,
+)
 from study.orchestration.run import StudyContext, done_with_other_params, open_study, run_is_done
 
 _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("study.orchestration", "templates"),
@@ -190,8 +197,8 @@ def execute(sitting: Sitting, executor: RunExecutor, launch: str | None, jobs: i
     """
     run_root = str(sitting.ctx.study_dir / "runs")
     n_runs = len(sitting.runs)
-    view = view or LiveView(grid_status=lambda: grid_status(sitting, jobs))
-    log = view.log if log is print else log
+    view = view or LiveView(grid_status=lambda: grid_status(sitting, jobs), emit=log)
+    log = view.log
 
     def started(call: tuple) -> None:
         log(f"[{sitting.done}/{n_runs} done] running {call[2]} (02 intermediate, 03 SRL transfer)")
@@ -219,9 +226,8 @@ def execute(sitting: Sitting, executor: RunExecutor, launch: str | None, jobs: i
 def grid_status(sitting: Sitting, jobs: int) -> str:
     """``[2/18 done, about 5 h 10 min left]`` for the status line (extrapolated from this sitting's runs)."""
     runs = sitting.timings["runs"]
-    left = time_left([t["seconds"] for t in runs.values()], len(sitting.todo) - len(runs), jobs)
-    return f"[{sitting.done}/{len(sitting.runs)} done" + (f", {left.removesuffix(' at the mean run time so far')}]"
-                                                           if left else "]")
+    left = seconds_left([t["seconds"] for t in runs.values()], len(sitting.todo) - len(runs), jobs)
+    return f"[{sitting.done}/{len(sitting.runs)} done" + (f", {about(left)} left]" if left is not None else "]")
 
 
 def finish(sitting: Sitting, log) -> tuple[Path, bool]:

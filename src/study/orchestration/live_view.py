@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from study.infra.live import PhaseState, format_duration, read_progress
+from study.infra.live import PhaseState, read_progress
+from study.orchestration.progress import format_duration
 
 
 def describe(run_id: str, state: PhaseState) -> str:
@@ -41,8 +42,11 @@ class LiveView:
     """Watches the progress files of the runs in flight and shows them."""
 
     def __init__(self, interactive: bool | None = None, log_every_s: float = 60.0, out: TextIO | None = None,
-                 grid_status: Callable[[], str] | None = None, poll_s: float = 1.0) -> None:
+                 grid_status: Callable[[], str] | None = None, poll_s: float = 1.0,
+                 emit: Callable[[str], None] | None = None) -> None:
         self.out = out or sys.stdout
+        #: where log lines go (the caller's log function; by default a line on ``out``)
+        self.emit = emit or (lambda line: print(line, file=self.out, flush=True))
         # --verbose streams the notebooks' output: a status line redrawn between those lines would garble them
         self.interactive = (self.out.isatty() and os.environ.get("STUDY_VERBOSE") != "1"
                             if interactive is None else interactive)
@@ -72,7 +76,8 @@ class LiveView:
         """Print a log line (above the status line on a terminal)."""
         with self._lock:
             self._clear_status()
-            print(message, file=self.out, flush=True)
+            self.emit(message)
+            self.out.flush()
             if self.interactive:
                 self._draw_status()
 
@@ -89,7 +94,8 @@ class LiveView:
                     continue
                 new_phase = self._last_phase.get(run_id) != state.phase
                 if new_phase or now - self._last_line_at.get(run_id, now) >= self.log_every_s:
-                    print(f"  {describe(run_id, state)}", file=self.out, flush=True)
+                    self.emit(f"  {describe(run_id, state)}")
+                    self.out.flush()
                     self._last_phase[run_id] = state.phase
                     self._last_line_at[run_id] = now
 

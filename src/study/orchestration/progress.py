@@ -15,17 +15,34 @@ from pathlib import Path
 from study.infra.atomic import write_text
 
 
+def format_duration(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``1 h 05 min``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def seconds_left(seconds_per_run: list[float], runs_left: int, jobs: int = 1) -> float | None:
+    """The mean time of the runs executed so far times the runs left (None before the first, or when none is left)."""
+    if not seconds_per_run or runs_left <= 0:
+        return None
+    return sum(seconds_per_run) / len(seconds_per_run) * runs_left / max(1, jobs)
+
+
+def about(seconds: float) -> str:
+    """``about 1 h 05 min`` in whole minutes: never "0 min" while runs remain."""
+    return f"about {format_duration(max(seconds, 60))}"
+
+
 def time_left(seconds_per_run: list[float], runs_left: int, jobs: int = 1) -> str:
     """"about 1 h 05 min left" at the mean time of the runs executed so far ("" before the first).
 
     Runs differ (a ``none`` run trains no intermediate stage), so this is a rough guide; it says so.
     """
-    if not seconds_per_run or runs_left <= 0:
-        return ""
-    seconds = sum(seconds_per_run) / len(seconds_per_run) * runs_left / max(1, jobs)
-    minutes = round(seconds / 60)
-    shown = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{max(1, minutes)} min"
-    return f"about {shown} left at the mean run time so far"
+    seconds = seconds_left(seconds_per_run, runs_left, jobs)
+    return "" if seconds is None else f"{about(seconds)} left at the mean run time so far"
 
 
 def utc_timestamp() -> str:
@@ -83,8 +100,7 @@ def sitting_estimate(timings_files: list[Path], runs_to_do: int, jobs: int = 1) 
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         if seconds:
-            left = time_left(seconds, runs_to_do, jobs).removesuffix(" left at the mean run time so far")
+            left = about(seconds_left(seconds, runs_to_do, jobs) or 0)
             return (f"{runs_to_do} run(s) to do, {left} at the mean of {len(seconds)} timed run(s) in {path} "
                     "(a rough guide: runs differ, and reused stages make later runs faster)")
     return f"{runs_to_do} run(s) to do; an estimate of the time left follows the first run"
-

@@ -13,6 +13,7 @@ checkpoint is a fifth of the model.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import random
@@ -99,19 +100,22 @@ def runs_on_cpu(device: str) -> bool:
     return device == "cpu" or not torch.cuda.is_available()
 
 
+def effective_precision(mixed_precision: str, cpu: bool) -> str:
+    """``runtime.mixed_precision`` as it applies on a device: fp16 autocast is a GPU feature, bf16 runs on CPUs too."""
+    return "no" if mixed_precision == "fp16" and cpu else mixed_precision
+
+
 def inference_precision(mixed_precision: str, model: nn.Module):
     """The autocast a model's training ran under, for inference outside the engine (a loaded model).
 
     Scores then do not depend on whether the model came straight from training (accelerate keeps its
     autocast on the forward) or from disk: the same file scores alike both ways.
     """
-    import contextlib
-
     device = next(model.parameters()).device.type
-    if mixed_precision == "bf16":
-        return torch.autocast(device_type=device, dtype=torch.bfloat16)
-    if mixed_precision == "fp16" and device == "cuda":
-        return torch.autocast(device_type=device, dtype=torch.float16)
+    dtypes = {"bf16": torch.bfloat16, "fp16": torch.float16}
+    precision = effective_precision(mixed_precision, cpu=device == "cpu")
+    if precision in dtypes:
+        return torch.autocast(device_type=device, dtype=dtypes[precision])
     return contextlib.nullcontext()
 
 
@@ -126,8 +130,7 @@ def accelerator_for(device: str = "auto", mixed_precision: str = "no", find_unus
     if device == "cuda" and not torch.cuda.is_available():
         raise StudyError("runtime.device is 'cuda' but torch sees no CUDA device; set runtime.device: auto or cpu")
     cpu = runs_on_cpu(device)
-    if mixed_precision == "fp16" and cpu:
-        mixed_precision = "no"  # fp16 autocast is a GPU feature; bf16 works on CPUs too
+    mixed_precision = effective_precision(mixed_precision, cpu)
     handlers = [DistributedDataParallelKwargs(find_unused_parameters=find_unused_parameters)]
     return Accelerator(mixed_precision=mixed_precision, cpu=cpu, kwargs_handlers=handlers)
 

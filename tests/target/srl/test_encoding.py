@@ -117,7 +117,7 @@ def test_per_sentence_model_learns_and_survives_save_and_load(dev, tokenizer, tm
 def test_a_sentence_scores_alike_whatever_shares_its_batch(dev, tokenizer, precision):
     """Under bf16 a sentence's logits followed its batch's padded length (attention reduces over it): scoring
     the same file alone, in halves or with another batch size flipped labels. Padded to its own bucket, never."""
-    from study.target.srl.predict import sentence_logits
+    from study.target.srl.predict import predicate_keys, sentence_batch_logits
     from study.training.engine import inference_precision
 
     torch.manual_seed(0)
@@ -128,8 +128,9 @@ def test_a_sentence_scores_alike_whatever_shares_its_batch(dev, tokenizer, preci
 
     def logits(instances, batch_size):
         with inference_precision(precision, model):
-            return {(x.sentence, w): out.float().clone() for x, w, out in
-                    sentence_logits(model, instances, pad, batch_size)}
+            return {(x.sentence, w): out[row, : len(x.word_index)].float().clone()
+                    for batch, out in sentence_batch_logits(model, instances, pad, batch_size)
+                    for row, (x, w) in enumerate(predicate_keys(batch))}
 
     everything = logits(sentences, 64)
     for other in (logits(sentences, 3), logits(sentences[::2], 64), logits(sentences[1::3], 5)):

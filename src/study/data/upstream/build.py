@@ -20,7 +20,7 @@ from tqdm import tqdm
 from study.data.bundle import CHECKSUMS, read_checksums, verify_bundle
 from study.data.upstream.download import Downloader
 from study.data.upstream.recipes import Fetched, bundle_recipes, licence_copies
-from study.data.upstream.sources import BUNDLE_CHECKSUMS, BUNDLE_README, load_sources
+from study.data.upstream.sources import BUNDLE_CHECKSUMS, BUNDLE_README, Source, load_sources
 from study.infra.errors import DataError
 from study.infra.paths import cache_root
 
@@ -89,7 +89,8 @@ def _existing(root: Path) -> FetchResult:
     return FetchResult(root, False, len(report.files), report.fingerprint)
 
 
-def _download_all(downloader: Downloader, sources: list, log: Log, progress: bool | None) -> Fetched:
+def _download_all(downloader: Downloader, sources: list[Source], log: Log, progress: bool | None) -> Fetched:
+    """Every source's local copy; each is checked once (present and verified, or downloaded)."""
     needed = [s for s in sources if not downloader.is_present(s)]
     if needed:
         where = downloader.base_url or "GitHub"
@@ -98,9 +99,9 @@ def _download_all(downloader: Downloader, sources: list, log: Log, progress: boo
             f"({known / 1e6:.0f} MB raw files, plus {sum(s.kind == 'archive' for s in needed)} archives)")
     bar = tqdm(total=sum(s.size or 0 for s in needed) or None, unit="B", unit_scale=True, desc="download",
                disable=not _interactive(progress), file=sys.stderr, leave=False)
-    fetched = {}
+    fetched = {s: downloader.local_path(s) for s in sources if s not in needed}  # verified just above
     with bar:
-        for source in sources:
+        for source in needed:
             bar.set_postfix_str(f"{source.repo}/{source.path}"[-40:], refresh=False)
             fetched[source] = downloader.fetch(source, bar.update)
     return fetched

@@ -57,10 +57,14 @@ class Downloader:
         path = self.raw_path(source)
         return path.is_file() and path.stat().st_size == source.size and _sha256(path) == source.sha256
 
+    def local_path(self, source: Source) -> Path:
+        """Where the local copy of ``source`` lies: the file, or an archive's extracted tree."""
+        return self.tree_path(source) if source.kind == "archive" else self.raw_path(source)
+
     def fetch(self, source: Source, progress: Progress | None = None) -> Path:
         """The local copy of ``source`` (a file, or an archive's extracted tree), downloaded if needed."""
         if self.is_present(source):
-            return self.tree_path(source) if source.kind == "archive" else self.raw_path(source)
+            return self.local_path(source)
         url = source.url(self.base_url)
         target = self.raw_path(source)
         part = target.with_name(target.name + ".part")

@@ -45,19 +45,22 @@ def predict_label_ids(
 
 
 @torch.inference_mode()
-def sentence_logits(
+def sentence_batch_logits(
     model, instances: Sequence[SentenceInstance], pad_id: int, batch_size: int = 64
-) -> Iterator[tuple[SentenceInstance, int, torch.Tensor]]:
-    """(sentence, predicate word, label logits per word) for every predicate, sentences encoded once."""
+) -> Iterator[tuple[list[SentenceInstance], torch.Tensor]]:
+    """(the batch's sentences, label logits [predicates, words, labels]) per batch, sentences encoded once.
+
+    Logit rows follow the sentences' ``predicate_words`` in order (``predicate_keys``).
+    """
     model.eval()
     for idx, padded in scoring_batches([len(x.input_ids) for x in instances], batch_size):
         batch_instances = [instances[i] for i in idx]
-        logits = model(collate_sentences(batch_instances, pad_id, pad_to=padded))
-        row = 0
-        for x in batch_instances:
-            for word in x.predicate_words:
-                yield x, word, logits[row, : len(x.word_index)]
-                row += 1
+        yield batch_instances, model(collate_sentences(batch_instances, pad_id, pad_to=padded))
+
+
+def predicate_keys(batch_instances: Sequence[SentenceInstance]) -> list[tuple[SentenceInstance, int]]:
+    """(sentence, predicate word) of each logit row of a batch."""
+    return [(x, word) for x in batch_instances for word in x.predicate_words]
 
 
 def predict_sentence_label_ids(
@@ -65,10 +68,12 @@ def predict_sentence_label_ids(
 ) -> dict[tuple[int, int], np.ndarray]:
     """Argmax label id per word for every (sentence, predicate word)."""
     out: dict[tuple[int, int], np.ndarray] = {}
-    for x, word, logits in sentence_logits(model, instances, pad_id, batch_size):
-        labels = logits.argmax(-1).cpu().numpy()
-        labels[x.word_index < 0] = 0  # cut-off words: O
-        out[(x.sentence, word)] = labels
+    for batch_instances, logits in sentence_batch_logits(model, instances, pad_id, batch_size):
+        pred = logits.argmax(-1).cpu().numpy()
+        for row, (x, word) in enumerate(predicate_keys(batch_instances)):
+            labels = pred[row, : len(x.word_index)].copy()
+            labels[x.word_index < 0] = 0  # cut-off words: O
+            out[(x.sentence, word)] = labels
     return out
 
 
