@@ -127,3 +127,30 @@ def test_the_table_compares_the_other_kernel_choice_with_the_one_the_params_use(
     assert row["value"] == "0.99x"
     assert other_determinism(str(REPO / "params/default.yaml")) == "on"
     assert other_determinism(str(REPO / "params/smoke.yaml")) == "off"
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_mfu_is_against_the_fastest_gemm_and_the_other_precision_is_measured_only_where_native(
+        monkeypatch, native):
+    from study.bench.suite import _table, other_precision
+    from study.infra import hardware
+
+    def engine(precision):
+        return {"encoding": "per_sentence", "predicates_per_second": 100.0, "tokens_per_second": 1000.0,
+                "steps": 100, "predicates": 3000, "train_seconds": 30.0, "mixed_precision": precision,
+                "flops_per_second": 1e11, "dev_head_f1": 0.447, "dev_sentences": 1000, "peak_rss_mb": 2700.0,
+                "system_seconds": 3.0, "optimizer": "for_loop"}
+
+    # an AVX2 CPU: bf16 emulated at 1.3 GFLOP/s, fp32 at 140; a bf16 CPU: bf16 at twice fp32
+    gemm = ({"gemm_flops": 2e11, "gemm_flops_bf16": 4e11, "bf16_native": True} if native
+            else {"gemm_flops": 1.4e11, "gemm_flops_bf16": 1.3e9, "bf16_native": False})
+    precision = "bf16" if native else "no"
+    phases = {"gemm": gemm, "engine_per_predicate": engine(precision), "engine_per_sentence": engine(precision),
+              "stage_reuse": {"ratio": 0.75, "steps_with_reuse": 3, "steps_from_scratch": 4, "stages": 1, "runs": 2}}
+    row = next(r for r in _table(phases) if r["figure"] == "SRL engine (per-sentence): model FLOPs utilisation")
+    assert row["value"].startswith("25% of the bf16 GEMM rate" if native else "71% of the fp32 GEMM rate")
+    assert row["met"] is (not native)
+    monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: native)
+    monkeypatch.setattr(hardware, "cuda_available", lambda: False)
+    assert other_precision(str(REPO / "params/default.yaml")) == ("no" if native else None)
+    assert other_precision(str(REPO / "params/smoke.yaml")) == ("bf16" if native else None)

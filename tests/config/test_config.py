@@ -282,3 +282,19 @@ def test_a_key_with_a_line_break_in_it_still_gives_one_line(char):
     with pytest.raises(ParamsError) as info:
         validate_params({**smoke_dict(), "intermediate": {f"bad{char}key": 0}}, source="p.yaml")
     assert len(str(info.value).splitlines()) == 1 and "unknown key 'intermediate.bad" in str(info.value)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_resolves_on_load_into_the_params_hash(tiny_params, monkeypatch, native):
+    # resolved when loading, so the hash (run keys, stage keys, the stale-study check) names the
+    # precision actually used: a study resumed on a CPU that resolves differently is refused, not mixed
+    from study.infra import hardware
+
+    monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: native)
+    monkeypatch.setattr(hardware, "cuda_available", lambda: False)
+    auto = tiny_params(runtime={"mixed_precision": "auto"})
+    expected = "bf16" if native else "no"
+    assert auto.runtime.mixed_precision == expected
+    assert auto.params_hash() == tiny_params(runtime={"mixed_precision": expected}).params_hash()
+    other = "no" if native else "bf16"
+    assert auto.params_hash() != tiny_params(runtime={"mixed_precision": other}).params_hash()

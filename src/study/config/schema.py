@@ -291,10 +291,14 @@ class RuntimeConfig(Strict):
     num_threads: PositiveInt | None = Field(
         None, description=(
             "torch intra-op threads (None: the process's cores, split among local DDP processes)"))
-    mixed_precision: Literal["no", "bf16", "fp16"] = Field(
+    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = Field(
         "no", description=(
             'autocast precision: "no" (fp32; quote it, YAML reads a bare no as false), bf16 (faster on CPUs '
-            'with AVX-512 bf16), fp16 (GPUs)'))
+            'with AVX-512 bf16 or AMX, ~100x slower where it is emulated), fp16 (GPUs), or auto: bf16 on a CPU '
+            'with native bf16, else fp32 (on GPUs too: measured faster there at these shapes). auto is '
+            'resolved when the params are loaded, so the params hash, stage keys and provenance carry the '
+            'precision actually used, and a study resumed on a machine that resolves differently is '
+            'refused rather than mixed'))
     optimizer: Literal["fused", "for_loop"] = Field(
         "fused", description=(
             'AdamW implementation: fused (one kernel over all parameters; 1.14x on the SRL step, see study '
@@ -305,6 +309,15 @@ class RuntimeConfig(Strict):
             'deterministic kernels (torch.use_deterministic_algorithms): without them the backward of '
             'indexing with repeated rows adds with atomics, so runs sharing the CPU with other work drift in '
             'the last digits'))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_auto_precision(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("mixed_precision") == "auto":
+            from study.infra.hardware import auto_precision
+
+            data = {**data, "mixed_precision": auto_precision(str(data.get("device", "auto")))[0]}
+        return data
 
 
 class StudyConfig(Strict):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from study.infra.hardware import cpu_has_native_bf16
 from study.infra.paths import repo_root
 
 #: Packages whose versions can change numbers; recorded with every result.
@@ -73,4 +74,5 @@ def collect_provenance(
         "packages": package_versions(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "cpu_native_bf16": cpu_has_native_bf16(),
     }

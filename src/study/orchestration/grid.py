@@ -147,6 +147,11 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
         return finish(sitting, log)
 
 
+def _precision(ctx: StudyContext) -> str:
+    """The training precision as the params resolved it on this machine (``auto`` included)."""
+    return {"no": "fp32"}.get(ctx.config.runtime.mixed_precision, ctx.config.runtime.mixed_precision)
+
+
 def prepare(ctx: StudyContext, params_file: Path, max_runs: int | None, schedules: list[str] | None,
             log) -> Sitting:
     """Refuse a study folder made with other params, clean up after killed writers, run notebook 01,
@@ -158,12 +163,13 @@ def prepare(ctx: StudyContext, params_file: Path, max_runs: int | None, schedule
         shown = ", ".join(f"{run} ({made[:12]})" for run, made in stale[:4]) + (" ..." if len(stale) > 4 else "")
         raise StudyError(
             f"{study_dir}: {len(stale)} finished run(s) were computed with other params than {params_file} "
-            f"(params hash {ctx.config.params_hash()[:12]}): {shown}. Give the changed study its own "
-            f"study_name, or move {study_dir} away to recompute; nothing was changed")
+            f"(params hash {ctx.config.params_hash()[:12]}, precision {_precision(ctx)} here): {shown}. Give the "
+            f"changed study its own study_name, or move {study_dir} away to recompute; nothing was changed")
     removed = remove_stale_temporaries(study_dir)
     if removed:
         log(f"removed {removed} temporary file(s) a killed run left behind")
-    log(f"study '{ctx.config.study_name}': {len(ctx.runs())} runs, reports in {study_dir}")
+    log(f"study '{ctx.config.study_name}': {len(ctx.runs())} runs, {_precision(ctx)} precision, "
+        f"reports in {study_dir}")
     params = str(params_file.resolve())
     started = utc_timestamp()
     executed = execute_notebook("01_data", study_dir / "01_data.ipynb",
