@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from study.analysis.compare import check_provenance, default_family
-from study.analysis.tables import written_summary
+from study.analysis.compare import check_provenance, default_family, run_level_table
+from study.analysis.tables import answer, answer_table, written_summary
 from study.config import load_params
 from study.infra.errors import StudyError
 from tests.helpers import REPO
@@ -37,15 +39,69 @@ def test_default_family_selects_best_single_on_english_dev():
     assert set(best) == {"single:squad_v1"} and len(best) == 3
 
 
-def test_summary_states_the_headline_from_the_numbers():
+def synthetic_scores(a_runs: np.ndarray, b_runs: np.ndarray, sets: tuple[str, ...] = ("de", "fr", "zh")
+                     ) -> pd.DataFrame:
+    """A results-shaped SRL table: every run scores every set at its AVG plus a fixed per-set offset."""
+    rows = []
+    for schedule, values in (("joint:mnli+squad_v1", a_runs), ("seq:mnli>squad_v1", b_runs)):
+        for seed, v in enumerate(values, start=1):
+            for k, lang in enumerate(sets):
+                rows.append({"run": f"{schedule}-{seed}", "schedule": schedule, "seed": seed, "language": lang,
+                             "split": "test", "value": (v + 2 * (k - 1)) / 100})
+    return pd.DataFrame(rows)
+
+
+PAIR = ("joint:mnli+squad_v1", "seq:mnli>squad_v1")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 7), st.integers(2, 7), st.floats(-3, 3), st.floats(0.01, 2), st.integers(0, 10**6))
+def test_the_answer_never_claims_a_direction_its_interval_does_not_support(n_a, n_b, delta, sd, seed):
+    rng = np.random.default_rng(seed)
+    scores = synthetic_scores(55 + delta + sd * rng.standard_normal(n_a), 55 + sd * rng.standard_normal(n_b))
+    table = run_level_table(scores, [(*PAIR, "joint vs sequential")], PAIR, n_boot=100)
+    row = table[(table.role == "primary")].iloc[0]
+    text = answer(table)
+    claims = " is higher" in text or " is lower" in text
+    assert claims == bool(row.significant)
+    if row.ci_low <= 0 <= row.ci_high or row.p_permutation > 0.05:
+        assert not claims and "Inconclusive" in text
+    assert "F1 points" in text and f"{row.n_a} + {row.n_b} runs" in text
+
+
+def test_three_runs_a_side_give_an_inconclusive_answer_that_names_the_floor():
+    scores = synthetic_scores(np.array([56.0, 56.1, 56.2]), np.array([50.0, 50.1, 50.2]))
+    table = run_level_table(scores, [], PAIR)
+    text = answer(table)
+    assert "Inconclusive" in text and "smallest p this design can give is 0.1" in text
+    assert answer_table(table).loc[0, "verdict"] == "no difference detected"
+
+
+def test_a_clear_difference_over_enough_runs_is_stated_with_its_direction():
+    rng = np.random.default_rng(4)
+    scores = synthetic_scores(54 + 0.2 * rng.standard_normal(6), 55 + 0.2 * rng.standard_normal(6))
+    text = answer(run_level_table(scores, [], PAIR))
+    assert f"**{PAIR[0]} is lower**" in text
+
+
+def test_set_level_summary_is_labelled_descriptive_and_claims_no_direction():
     across = pd.DataFrame([{"a": "joint:x+y", "b": "seq:x>y", "comparison": "joint vs sequential", "n_languages": 15,
                             "mean_delta": -0.012, "p_value": 0.01, "p_holm": 0.03, "rank_biserial": -0.8,
-                            "significant": True, "languages_significant_holm": 4, "replicability_count": 5}])
+                            "significant": True, "languages_significant_holm": 4}])
     text = written_summary(across, pd.DataFrame(), 3)
-    assert "joint training is ahead of 0 of 1" in text and "significant for at least one order" in text
-    assert "1.20 F1 points lower" in text
+    assert text.startswith("Descriptive, not the inference")
+    assert "-1.20 F1 points" in text
+    assert not any(word in text for word in (" lower", " higher", " better", " worse", "significant difference"))
 
 
+def test_runs_are_the_unit_per_set_rows_are_holm_corrected_within_their_pair():
+    rng = np.random.default_rng(5)
+    scores = synthetic_scores(55 + rng.standard_normal(4), 55 + rng.standard_normal(4))
+    table = run_level_table(scores, [(*PAIR, "joint vs sequential")], PAIR)
+    avg = table[table.target == "AVG"].iloc[0]
+    assert avg.n_a == 4 and avg.relabellings == 70 and avg.adjustment.startswith("none (primary")
+    sets = table[table.target != "AVG"]
+    assert set(sets.target) == {"de", "fr", "zh"} and (sets.p_adjusted >= sets.p_permutation).all()
 def test_default_family_compares_joint_srl_with_both_other_schedules_over_its_tasks():
     data = load_params(REPO / "params" / "smoke.yaml").model_dump(mode="json")
     data["schedules"] = ["none", "seq:mnli>squad_v1", "joint:mnli+squad_v1", "joint+srl:mnli+squad_v1",

@@ -12,6 +12,7 @@ from study.analysis.run_level import (
     hierarchical_bootstrap,
     interaction_interval,
     label_permutation_p,
+    permutation_power,
     pooled_sd,
     run_level_test,
     runs_needed,
@@ -134,6 +135,13 @@ def test_power_and_runs_needed_agree_with_statsmodels():
     n = runs_needed(0.5, 0.26)
     assert two_sample_power(0.5, 0.26, n) >= 0.8 > two_sample_power(0.5, 0.26, n - 1)
     assert runs_needed(0.0, 0.26) is None
+
+
+def test_a_design_whose_smallest_p_is_above_alpha_has_no_power():
+    # 3 + 3 runs: 20 relabellings, p >= 0.1; the t formula alone would promise 90% for 0.5 points
+    assert two_sample_power(0.5, 0.14, 3) > 0.8
+    assert permutation_power(0.5, 0.14, 3) == 0.0
+    assert runs_needed(0.5, 0.14) == 4 and runs_needed(5.0, 0.01) == 4
 
 
 def test_pooled_sd_is_the_within_schedule_spread():

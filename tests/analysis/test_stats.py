@@ -91,13 +91,6 @@ def test_wilcoxon_matches_scipy_and_effect_size():
     assert r == pytest.approx((35 - 1) / 36)
 
 
-def test_replicability_count():
-    assert S.replicability_count(np.array([0.001, 0.002, 0.004, 0.5]), 0.05) == 3
-    assert S.replicability_count(np.array([0.2, 0.3]), 0.05) == 0
-    # partial conjunction: u=2 needs (N-1) * p_(2) <= alpha
-    assert S.replicability_count(np.array([0.001, 0.03, 0.9]), 0.05) == 1
-
-
 def test_seed_level_tests_and_power():
     a, b = np.array([0.62, 0.63, 0.61]), np.array([0.60, 0.60, 0.59])
     res = S.seed_test(a, b, confidence_level=1 - 0.05 / 4, aso_iterations=50, n_boot=500, seed=0)

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from study.analysis.prediction_counts import prediction_counts
-from study.analysis.stats import holm, replicability_count, seed_test, seeds_needed, sentence_test, wilcoxon_across
+from study.analysis.run_level import hierarchical_bootstrap, permutation_power, pooled_sd, run_level_test, runs_needed
+from study.analysis.stats import holm, seed_test, seeds_needed, sentence_test, wilcoxon_across
 from study.config import StudyConfig
 from study.infra.errors import StudyError
 from study.infra.hashing import stable_hash
@@ -86,14 +87,101 @@ def default_family(config: StudyConfig, dev_scores: pd.DataFrame) -> list[tuple[
     return pairs
 
 
+def primary_pair(config: StudyConfig) -> tuple[str, str] | None:
+    """The comparison the study answers: ``analysis.primary``, else the first joint vs its first sequential."""
+    if config.analysis.primary != "default":
+        return tuple(config.analysis.primary)  # type: ignore[return-value]
+    schedules = config.parsed_schedules()
+    for j in (s for s in schedules if s.kind == "joint"):
+        for q in (s for s in schedules if s.kind == "seq" and set(s.tasks) == set(j.tasks)):
+            return j.text, q.text
+    return None
+
+
+def per_run_targets(scores: pd.DataFrame) -> pd.DataFrame:
+    """Runs x targets (F1 points): each target set (test splits and gold sets) and AVG over the test sets.
+
+    AVG is each run's own macro average (XTREME), so it is one number per run, as the runs are the
+    replicates; index (schedule, seed, run).
+    """
+    targets = scores[(scores.language != "en") & scores.split.isin(["test", "gold-test"])].copy()
+    targets["target"] = targets.language + np.where(targets.split == "test", "", "/" + targets.split)
+    wide = targets.pivot_table(index=["schedule", "seed", "run"], columns="target", values="value") * 100
+    test_sets = sorted({f"{lang}" for lang, sp in zip(targets.language, targets.split, strict=True) if sp == "test"})
+    wide.insert(0, "AVG", wide[test_sets].mean(axis=1))
+    return wide
+
+
+def run_level_table(scores: pd.DataFrame, family: list[tuple[str, str, str]], primary: tuple[str, str] | None,
+                    alpha: float = 0.05, n_boot: int = 2000) -> pd.DataFrame:
+    """Every comparison of the family (and the primary) over runs, on AVG and on each target set, in F1 points.
+
+    The primary pair's AVG row is tested alone at ``alpha`` (declared before the runs); the other AVG
+    rows are Holm-corrected among themselves; per-set rows are Holm-corrected within their pair and
+    are descriptive. Power and runs needed use the pooled run-to-run SD of the two schedules.
+    """
+    wide = per_run_targets(scores)
+    pairs = list(family)
+    if primary and not any((a, b) == primary for a, b, _ in pairs):
+        pairs.insert(0, (primary[0], primary[1], "primary"))
+    rows = []
+    schedules = set(wide.index.get_level_values("schedule"))
+    for a, b, why in pairs:
+        if a not in schedules or b not in schedules:
+            continue
+        wa, wb = wide.xs(a, level="schedule"), wide.xs(b, level="schedule")
+        role = "primary" if (a, b) == primary else "secondary"
+        for target in wide.columns:
+            va, vb = wa[target].dropna().to_numpy(), wb[target].dropna().to_numpy()
+            if len(va) == 0 or len(vb) == 0:
+                continue
+            base_seed = int(stable_hash([a, b, target], 8), 16)
+            t = run_level_test(va, vb, alpha, base_seed)
+            sd = pooled_sd(va, vb)
+            n = min(len(va), len(vb))
+            row = {"a": a, "b": b, "comparison": why, "role": role if target == "AVG" else "per set",
+                   "target": target, **asdict(t), "sd_runs": sd,
+                   "power_0.5pt": permutation_power(0.5, sd, n, alpha),
+                   "power_1pt": permutation_power(1.0, sd, n, alpha),
+                   "runs_needed_observed": runs_needed(t.delta, sd, alpha),
+                   "runs_needed_0.5pt": runs_needed(0.5, sd, alpha), "runs_needed_1pt": runs_needed(1.0, sd, alpha)}
+            if target == "AVG":  # "for new languages like these": runs, then target test sets resampled
+                test_sets = [c for c in wide.columns if c != "AVG" and "/" not in c]
+                _, lo, hi = hierarchical_bootstrap(wa[test_sets].to_numpy(), wb[test_sets].to_numpy(), n_boot,
+                                                   base_seed, alpha)
+                row.update(hier_ci_low=lo, hier_ci_high=hi)
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    table["p_adjusted"] = np.nan
+    table["adjustment"] = ""
+    avg = table.target == "AVG"
+    primary_rows = avg & (table.role == "primary")
+    table.loc[primary_rows, "p_adjusted"] = table.loc[primary_rows, "p_permutation"]
+    table.loc[primary_rows, "adjustment"] = "none (primary, declared)"
+    secondary = avg & (table.role == "secondary")
+    if secondary.any():
+        table.loc[secondary, "p_adjusted"] = holm(table.loc[secondary, "p_permutation"].tolist(), alpha)[1]
+        table.loc[secondary, "adjustment"] = f"Holm over {int(secondary.sum())} secondary comparisons"
+    for (a, b), idx in table[~avg].groupby(["a", "b"]).groups.items():
+        table.loc[idx, "p_adjusted"] = holm(table.loc[idx, "p_permutation"].tolist(), alpha)[1]
+        table.loc[idx, "adjustment"] = f"Holm over the {len(idx)} sets of {a} vs {b}"
+    table["ci_excludes_zero"] = (table.ci_low > 0) | (table.ci_high < 0)
+    table["significant"] = (table.p_adjusted <= alpha) & table.ci_excludes_zero
+    return table
+
+
 @dataclass
 class Comparison:
-    """All test tables of a study."""
+    """All test tables of a study: run-level (the inference), then sentence- and set-level descriptives."""
 
     per_language: pd.DataFrame
     across_languages: pd.DataFrame
     provenance: pd.DataFrame
     family: list[tuple[str, str, str]]
+    run_level: pd.DataFrame
+    primary: tuple[str, str] | None
 
 
 def compare_schedules(
@@ -143,7 +231,7 @@ def compare_schedules(
                 "a": a, "b": b, "comparison": why, "language": language, "split": split,
                 **{f"seeds_{k}": v for k, v in asdict(seed_res).items()},
                 **{f"sent_{k}": v for k, v in asdict(sent).items()},
-                "sd_of_differences": sd,
+                "sd_of_differences": sd, "aso_confidence": confidence,
                 "seeds_needed_1pt": seeds_needed(sd, 0.01, a_cfg.alpha) if len(d) > 1 else None,
             })
     per_language = pd.DataFrame(rows)
@@ -163,11 +251,12 @@ def compare_schedules(
                        "mean_delta": float(sub["seeds_delta"].mean()),
                        "median_delta": float(sub["seeds_delta"].median()),
                        "wilcoxon_statistic": stat, "p_value": p, "rank_biserial": rb,
-                       "replicability_count": replicability_count(sub["sent_p_permutation"].to_numpy(), a_cfg.alpha),
                        "languages_significant_holm": int(sub["significant"].sum())})
     across_df = pd.DataFrame(across)
     if not across_df.empty:
         reject, adjusted = holm(across_df["p_value"].tolist(), a_cfg.alpha)
         across_df["p_holm"] = adjusted
         across_df["significant"] = reject
-    return Comparison(per_language, across_df, provenance, family)
+    primary = primary_pair(config)
+    run_level = run_level_table(scores, family, primary, a_cfg.alpha, a_cfg.bootstrap_samples)
+    return Comparison(per_language, across_df, provenance, family, run_level, primary)

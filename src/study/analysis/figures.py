@@ -71,3 +71,31 @@ def plot_deltas(per_language: pd.DataFrame):
     ax.set_title("A - B in SRL head F1 (points); * = significant after Holm (permutation test over sentences)")
     fig.tight_layout()
     return fig
+
+
+def plot_run_level_deltas(run_level: pd.DataFrame, runs: pd.DataFrame, a: str, b: str):
+    """A - B per target (AVG first) in F1 points: each of A's runs minus B's mean (points), the mean
+    difference and its run-level 95% CI; a zero line. The axis spans the deltas, not the scores."""
+    import matplotlib.pyplot as plt
+
+    rows = run_level[(run_level.a == a) & (run_level.b == b)]
+    fig, ax = plt.subplots(figsize=(10, 0.32 * len(rows) + 1.6))
+    if rows.empty:
+        ax.set_title(f"{a} vs {b}: no finished runs of both")
+        return fig
+    order = list(rows.target)
+    y = np.arange(len(order))[::-1]
+    wa, wb = runs.xs(a, level="schedule"), runs.xs(b, level="schedule")
+    for yi, target in zip(y, order, strict=True):
+        points = wa[target].dropna().to_numpy() - wb[target].mean()
+        ax.scatter(points, np.full(len(points), yi + 0.18), s=10, color="#999", zorder=2,
+                   label="A's runs - mean of B" if yi == y[0] else None)
+    ax.errorbar(rows.delta, y, xerr=[rows.delta - rows.ci_low, rows.ci_high - rows.delta], fmt="o",
+                color="#1f4e9c", capsize=3, zorder=3, label="mean difference, 95% CI over runs")
+    ax.axvline(0, color="#444", lw=0.8)
+    ax.set_yticks(y, order)
+    ax.set_xlabel(f"{a} - {b}, SRL head F1 (points)")
+    ax.set_title("Run-level differences per target set (AVG: macro average over the target test sets)")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig

@@ -174,16 +174,34 @@ def two_sample_power(delta: float, sd: float, runs_per_schedule: int, alpha: flo
     return float(st.nct.sf(critical, df, noncentrality) + st.nct.cdf(-critical, df, noncentrality))
 
 
+def permutation_power(delta: float, sd: float, runs_per_schedule: int, alpha: float = 0.05) -> float:
+    """Power of the exact run-label permutation test: the t-test's, except 0 where the design's
+    smallest attainable p (2 / C(2n, n)) is above alpha (3 + 3 runs: 0.1, so no power at 0.05)."""
+    n = runs_per_schedule
+    if n < 1 or 2 / math.comb(2 * n, n) > alpha:
+        return 0.0
+    return two_sample_power(delta, sd, n, alpha)
+
+
 def runs_needed(delta: float, sd: float, alpha: float = 0.05, power: float = 0.8, cap: int = 10_000) -> int | None:
-    """Runs per schedule for ``power`` to detect ``delta`` given the run-to-run SD (None above ``cap``)."""
+    """Runs per schedule for the permutation test to reach ``power`` for ``delta`` (None above ``cap``)."""
     if delta == 0 or not math.isfinite(sd):
         return None
+    n = next(n for n in range(2, 64) if 2 / math.comb(2 * n, n) <= alpha)  # below it p cannot reach alpha
     if sd <= 0:
-        return 2
-    for n in range(2, cap + 1):  # power rises with n; the answers here are small
-        if two_sample_power(delta, sd, n, alpha) >= power:
-            return n
-    return None
+        return n
+    if permutation_power(delta, sd, n, alpha) >= power:
+        return n
+    hi = n  # power rises with n: double until enough, then bisect
+    while permutation_power(delta, sd, hi, alpha) < power:
+        hi *= 2
+        if hi > cap:
+            return None
+    lo = max(n, hi // 2)  # not enough at lo
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        hi, lo = (mid, lo) if permutation_power(delta, sd, mid, alpha) >= power else (hi, mid)
+    return hi
 
 
 def pooled_sd(*samples: np.ndarray) -> float:

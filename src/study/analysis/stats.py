@@ -8,8 +8,8 @@
   pooled per-sentence counts of matched seeds, recomputing corpus F1 from summed counts on every
   resample (F1 is not a mean of sentence scores).
 * Across languages: Wilcoxon signed-rank on per-language mean differences with the matched-pairs
-  rank-biserial effect size, and the replicability count (Dror et al. 2017, Bonferroni partial
-  conjunction) of languages with a significant effect.
+  rank-biserial effect size. These are descriptives: sets and sentences of the same runs are not
+  independent replicates; :mod:`study.analysis.run_level` compares schedules over runs.
 * Holm over the declared family (``statsmodels``), and a power estimate: how many seeds the
   observed seed-to-seed variance needs to detect a given difference.
 
@@ -160,24 +160,6 @@ def wilcoxon_across(deltas: np.ndarray) -> tuple[float, float, float]:
     ranks = st.rankdata(np.abs(nz))
     r_plus, r_minus = ranks[nz > 0].sum(), ranks[nz < 0].sum()
     return float(res.statistic), float(res.pvalue), float((r_plus - r_minus) / ranks.sum())
-
-
-def replicability_count(p_values: np.ndarray, alpha: float = 0.05) -> int:
-    """Estimated number of languages with a real effect (Bonferroni partial conjunction, Dror et al. 2017).
-
-    With sorted p-values p_(1) <= ... <= p_(N), the partial-conjunction p-value for "at least u
-    effects" is (N - u + 1) p_(u); the count is the largest u for which it is <= alpha (kept
-    monotone over u).
-    """
-    p = np.sort(np.asarray(p_values, dtype=float))
-    n = len(p)
-    count = 0
-    running = 0.0
-    for u in range(1, n + 1):
-        running = max(running, (n - u + 1) * p[u - 1])
-        if running <= alpha:
-            count = u
-    return count
 
 
 def holm(p_values: list[float], alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:

@@ -61,34 +61,74 @@ def schedule_means(scores: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> p
     return pd.DataFrame(rows)
 
 
+def _ci(row) -> str:
+    return f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+
+
+def verdict(row) -> str:
+    """"higher" / "lower" only where the adjusted p is at most alpha *and* the CI excludes zero."""
+    if row["significant"]:
+        return "higher" if row["delta"] > 0 else "lower"
+    return "no difference detected"
+
+
+def answer(run_level: pd.DataFrame, alpha: float = 0.05) -> str:
+    """The study's answer in a sentence or two, generated from the primary run-level row (F1 points)."""
+    if run_level is None or run_level.empty or not (run_level.role == "primary").any():
+        return "No answer yet: the primary comparison needs finished runs of both schedules."
+    r = run_level[run_level.role == "primary"].iloc[0]
+    says = verdict(r)
+    level = f"{100 * (1 - alpha):.0f}%"
+    head = (f"**{r['a']}** vs **{r['b']}** on the average zero-shot SRL head F1 over the target test sets: "
+            f"{r['delta']:+.2f} F1 points ({level} CI {_ci(r)}, exact permutation p = {r['p_permutation']:.3g} over "
+            f"{r['n_a']} + {r['n_b']} runs).")
+    if says == "no difference detected":
+        floor = (f" With {r['n_a']} + {r['n_b']} runs the smallest p this design can give is {r['p_floor']:.3g}."
+                 if r["p_floor"] > alpha else "")
+        tail = f" **Inconclusive: no difference detected at alpha {alpha:g}.**{floor}"
+    else:
+        tail = f" **{r['a']} is {says}** (the CI excludes zero and p <= {alpha:g})."
+    power = r.get("power_0.5pt")
+    if power is not None and not pd.isna(power):
+        tail += (f" Power to detect 0.5 points with the observed run-to-run SD ({r['sd_runs']:.2f}): "
+                 f"{100 * power:.0f}%; 80% needs {r['runs_needed_0.5pt']} runs per schedule.")
+    return head + tail
+
+
+def answer_table(run_level: pd.DataFrame) -> pd.DataFrame:
+    """One row per comparison on AVG: means, delta with its run-level CI, p, adjusted p, verdict (F1 points)."""
+    if run_level is None or run_level.empty:
+        return pd.DataFrame()
+    avg = run_level[run_level.target == "AVG"]
+    out = pd.DataFrame({
+        "A": avg.a, "B": avg.b, "role": avg.role, "runs": avg.n_a.astype(str) + " + " + avg.n_b.astype(str),
+        "AVG A": avg.mean_a.round(2), "AVG B": avg.mean_b.round(2), "delta": avg.delta.round(2),
+        "95% CI": [f"[{lo:+.2f}, {hi:+.2f}]" for lo, hi in zip(avg.ci_low, avg.ci_high, strict=True)],
+        "p (runs)": avg.p_permutation.round(3), "p adjusted": avg.p_adjusted.round(3),
+        "verdict": [verdict(r) for _, r in avg.iterrows()]})
+    return out.reset_index(drop=True)
+
+
 def written_summary(across: pd.DataFrame, per_language: pd.DataFrame, n_seeds: int) -> str:
-    """A plain-language summary generated from the numbers (headline: joint vs sequential)."""
+    """Secondary descriptives over target sets and sentences, labelled as such (signed numbers, no verdicts).
+
+    The sets share each run's encoder, so a test with sets (or sentences) as units is not evidence
+    about schedules: the run-level table answers that (:func:`answer`).
+    """
     if across.empty:
         return "No comparison could be made (too few completed runs)."
-    lines = []
+    lines = ["Descriptive, not the inference (target sets and sentences of the same runs are not independent "
+             "replicates; the run-level table above is):"]
     for _, r in across.iterrows():
-        direction = "higher" if r["mean_delta"] > 0 else "lower"
-        verdict = ("a significant difference across languages" if r["significant"]
-                   else "no significant difference across languages")
         lines.append(
-            f"- **{r['a']}** vs **{r['b']}** ({r['comparison']}): mean {abs(100 * r['mean_delta']):.2f} F1 points "
-            f"{direction} over {r['n_languages']} target sets; Wilcoxon p = {r['p_value']:.3g} "
-            f"(Holm {r['p_holm']:.3g}), rank-biserial r = {r['rank_biserial']:.2f}: {verdict}. "
-            f"{r['languages_significant_holm']} set(s) differ significantly over sentences after Holm; "
-            f"replicability count {r['replicability_count']}."
-        )
-    headline = across[across["comparison"] == "joint vs sequential"]
-    if not headline.empty:
-        wins = int((headline["mean_delta"] > 0).sum())
-        head = (f"**Joint vs sequential:** joint training is ahead of {wins} of {len(headline)} sequential "
-                f"order(s) on average; ")
-        head += ("the difference is significant for at least one order." if headline["significant"].any()
-                 else "no difference is significant after correction.")
-        lines.insert(0, head)
+            f"- {r['a']} vs {r['b']} ({r['comparison']}): mean difference {100 * r['mean_delta']:+.2f} F1 points over "
+            f"{r['n_languages']} target sets (Wilcoxon over sets p = {r['p_value']:.3g}, rank-biserial "
+            f"r = {r['rank_biserial']:+.2f}); {r['languages_significant_holm']} set(s) with a sentence-level "
+            "p below alpha after Holm.")
     if not per_language.empty and per_language["seeds_needed_1pt"].notna().any():
         need = per_language["seeds_needed_1pt"].dropna()
-        lines.append(f"- Power: with the observed seed-to-seed variance, detecting a 1-point difference per "
-                     f"language at 80% power needs a median of {int(need.median())} seeds (this study: {n_seeds}).")
+        lines.append(f"- Per set, with the observed seed-to-seed variance, a 1-point difference at 80% power needs a "
+                     f"median of {int(need.median())} matched seeds (this study: {n_seeds}).")
     return "\n".join(lines)
 
 

@@ -276,6 +276,12 @@ class AnalysisConfig(Strict):
     workers: PositiveInt | None = Field(
         None, description=(
             'processes that read the prediction files (None: every usable CPU); results do not depend on it'))
+    primary: Annotated[list[str], Field(min_length=2, max_length=2)] | Literal["default"] = Field(
+        "default", description=(
+            "the one pre-declared comparison [A, B] the study answers, tested alone at alpha on the per-run "
+            "AVG head F1 over the target test sets (runs are the unit: exact permutation of run labels, "
+            "Welch CI); 'default': the first joint schedule against the first sequential one over the "
+            "same tasks. The other comparisons are secondary, Holm-corrected among themselves"))
     comparisons: list[Annotated[list[str], Field(min_length=2, max_length=2)]] | Literal["default"] = Field(
         "default", description=(
             "'default' (joint vs sequential, each vs none, each vs the best single) or a list of [A, B] "
@@ -379,13 +385,15 @@ class StudyConfig(Strict):
                 f"schedules use task(s) {', '.join(missing)} with no entry under intermediate.tasks; "
                 f"add e.g. 'intermediate: {{tasks: {{{missing[0]}: {{}}}}}}'"
             )
+        known = {s.text for s in self.parsed_schedules()}
+        named = [("analysis.primary", n) for n in (self.analysis.primary if self.analysis.primary != "default"
+                                                   else [])]
         if self.analysis.comparisons != "default":
-            known = {s.text for s in self.parsed_schedules()}
-            for a, b in self.analysis.comparisons:
-                for name in (a, b):
-                    if name not in known:
-                        raise ValueError(f"analysis.comparisons names '{name}', which is not among the "
-                                         f"schedules: {', '.join(sorted(known))}")
+            named += [("analysis.comparisons", n) for pair in self.analysis.comparisons for n in pair]
+        for key, name in named:
+            if name not in known:
+                raise ValueError(f"{key} names '{name}', which is not among the schedules: "
+                                 f"{', '.join(sorted(known))}")
         return self
 
     def parsed_schedules(self) -> list[Schedule]:
