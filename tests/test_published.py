@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
-
 import pandas as pd
 
 from tests.helpers import REPO
@@ -43,19 +40,35 @@ def test_readme_results_table_is_the_published_results_averaged_over_seeds():
             assert round(cell.mean() * 100, 1) == value, (schedule, column, cell.mean() * 100, value)
 
 
-def test_readme_headline_deltas_are_notebook_04s():
-    notebook = json.loads((PUBLISHED / "04_analysis.ipynb").read_text())
-    summary = "".join("".join(o["data"]["text/markdown"]) for c in notebook["cells"] for o in c.get("outputs", [])
-                      if "text/markdown" in o.get("data", {}))
+def test_readme_run_level_results_are_computed_from_the_published_results():
+    from study.analysis.compare import default_family, primary_pair, run_level_table, srl_scores
+    from study.config import load_params
+
+    results = pd.read_csv(PUBLISHED / "results.csv", keep_default_na=False, dtype={"label": str})
+    scores = srl_scores(results)
+    config = load_params(REPO / "params" / "default.yaml")
+    family = default_family(config, scores[(scores.language == "en") & (scores.split == "dev")])
+    table = run_level_table(scores, family, primary_pair(config))
+    avg = table[table.target == "AVG"].set_index(["a", "b"])
     readme = (REPO / "README.md").read_text()
-    for pair in ("seq:mnli>squad_v1", "seq:squad_v1>mnli"):
-        m = re.search(rf"\*\*joint:mnli\+squad_v1\*\* vs \*\*{re.escape(pair)}\*\* \(joint vs sequential\): "
-                      rf"mean ([0-9.]+) F1 points (lower|higher)", summary)
-        assert m, pair
-        shown = rf"`joint:mnli\+squad_v1` vs `{re.escape(pair)}`: joint is (\*\*)?{m[1]} F1 {m[2]}"
-        assert re.search(shown, readme), pair
+    primary = avg.loc[("joint:mnli+squad_v1", "seq:mnli>squad_v1")]
+    assert primary.role == "primary" and not primary.significant
+    shown = (f"**{primary.delta:+.2f} F1 points, 95% CI [{primary.ci_low:+.2f}, {primary.ci_high:+.2f}],\n"
+             f"  p = {primary.p_permutation:.1g} over {primary.n_a} + {primary.n_b} runs: inconclusive.**")
+    assert shown in readme
+    from study.analysis.run_level import permutation_power, runs_needed
 
-
+    n, power = primary["runs_needed_0.5pt"], permutation_power(0.5, primary.sd_runs, 4)
+    assert (f"{n} runs per schedule is the smallest design that can\n  reach it ({100 * power:.0f}% power for 0.5 "
+            f"points at the pooled run-to-run SD of this pair, {primary.sd_runs:.2f})") in readme
+    assert f"(0.26) 0.5 points need {runs_needed(0.5, 0.26)} runs per schedule for 80%" in readme
+    other = avg.loc[("joint:mnli+squad_v1", "seq:squad_v1>mnli")]
+    assert (f"`seq:squad_v1>mnli`: {other.delta:+.2f} [{other.ci_low:+.2f}, {other.ci_high:+.2f}], "
+            f"p = {other.p_permutation:.1g}") in readme
+    versus_none = avg.xs("none", level="b")
+    assert not versus_none.significant.any() and (versus_none.ci_low < 0).all() and (versus_none.ci_high > 0).all()
+    assert f"from {versus_none.delta.min():+.2f} for joint" in readme
+    assert f"to {versus_none.delta.max():+.2f} for\n  `single:squad_v1`" in readme
 def test_published_report_is_one_code_version_and_links_every_run():
     results = pd.read_csv(PUBLISHED / "results.csv", keep_default_na=False, dtype={"code_version": str})
     assert results["code_version"].nunique() == 1 and results["params_hash"].nunique() == 1

@@ -53,7 +53,12 @@ def test_smoke_study_runs_every_run_and_reports(smoke_run):
     seq_nb = (study_dir / "runs" / "seq-mnli-squad_v1__seed1" / "02_intermediate.html").read_text()
     assert "reused from cache" in seq_nb
     assert (study_dir / "04_analysis.html").is_file()
-    assert "Joint vs sequential" in (study_dir / "04_analysis.html").read_text()
+    # the answer opens the index page and notebook 04: one run a side cannot conclude, and says so
+    index = (study_dir / "index.html").read_text()
+    assert index.index("<h2>Answer</h2>") < index.index("<h2>Runs</h2>")
+    assert "joint:mnli+squad_v1</strong> vs <strong>seq:mnli&gt;squad_v1" in index and "Inconclusive" in index
+    analysis = (study_dir / "04_analysis.html").read_text()
+    assert "Inconclusive" in analysis and "Descriptive, not the inference" in analysis
 
 
 @pytest.mark.skipif(find_chromium() is None and not os.environ.get("CI"), reason="no Chromium on this machine")

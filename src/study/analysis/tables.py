@@ -62,6 +62,8 @@ def schedule_means(scores: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> p
 
 
 def _ci(row) -> str:
+    if pd.isna(row["ci_low"]):
+        return "not available: it needs 2 or more runs per schedule"
     return f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
 
 
@@ -89,10 +91,23 @@ def answer(run_level: pd.DataFrame, alpha: float = 0.05) -> str:
     else:
         tail = f" **{r['a']} is {says}** (the CI excludes zero and p <= {alpha:g})."
     power = r.get("power_0.5pt")
-    if power is not None and not pd.isna(power):
+    if power is not None and not pd.isna(power) and not pd.isna(r["sd_runs"]):
         tail += (f" Power to detect 0.5 points with the observed run-to-run SD ({r['sd_runs']:.2f}): "
                  f"{100 * power:.0f}%; 80% needs {r['runs_needed_0.5pt']} runs per schedule.")
     return head + tail
+
+
+def save_answer(study_dir, run_level: pd.DataFrame, alpha: float = 0.05) -> None:
+    """``<study>/answer.json``: the answer and its table, which the index page opens with."""
+    import json
+    from pathlib import Path
+
+    from study.infra import layout
+    from study.infra.atomic import write_text
+
+    table = answer_table(run_level)
+    write_text(Path(study_dir) / layout.ANSWER, json.dumps(
+        {"answer": answer(run_level, alpha), "table": table.to_dict(orient="records")}, indent=2) + "\n")
 
 
 def answer_table(run_level: pd.DataFrame) -> pd.DataFrame:
@@ -103,7 +118,7 @@ def answer_table(run_level: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "A": avg.a, "B": avg.b, "role": avg.role, "runs": avg.n_a.astype(str) + " + " + avg.n_b.astype(str),
         "AVG A": avg.mean_a.round(2), "AVG B": avg.mean_b.round(2), "delta": avg.delta.round(2),
-        "95% CI": [f"[{lo:+.2f}, {hi:+.2f}]" for lo, hi in zip(avg.ci_low, avg.ci_high, strict=True)],
+        "95% CI": [_ci(r) for _, r in avg.iterrows()],
         "p (runs)": avg.p_permutation.round(3), "p adjusted": avg.p_adjusted.round(3),
         "verdict": [verdict(r) for _, r in avg.iterrows()]})
     return out.reset_index(drop=True)

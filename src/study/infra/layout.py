@@ -29,6 +29,8 @@ from study.infra.hashing import sha256_file
 
 RUNS = "runs"
 DONE = "DONE.json"
+#: the study's answer as notebook 04 computed it (the index page opens with it)
+ANSWER = "answer.json"
 PENDING = "DONE.pending.json"
 
 
