@@ -107,9 +107,13 @@ def per_run_targets(scores: pd.DataFrame) -> pd.DataFrame:
     targets = scores[(scores.language != "en") & scores.split.isin(["test", "gold-test"])].copy()
     targets["target"] = targets.language + np.where(targets.split == "test", "", "/" + targets.split)
     wide = targets.pivot_table(index=["schedule", "seed", "run"], columns="target", values="value") * 100
-    test_sets = sorted({f"{lang}" for lang, sp in zip(targets.language, targets.split, strict=True) if sp == "test"})
-    wide.insert(0, "AVG", wide[test_sets].mean(axis=1))
+    wide.insert(0, "AVG", wide[test_set_columns(wide)].mean(axis=1))
     return wide
+
+
+def test_set_columns(wide: pd.DataFrame) -> list[str]:
+    """The target test files among :func:`per_run_targets`' columns (gold sets are ``lang/gold-test``)."""
+    return [c for c in wide.columns if c != "AVG" and "/" not in c]
 
 
 def run_level_table(scores: pd.DataFrame, family: list[tuple[str, str, str]], primary: tuple[str, str] | None,
@@ -125,6 +129,7 @@ def run_level_table(scores: pd.DataFrame, family: list[tuple[str, str, str]], pr
     if primary and not any((a, b) == primary for a, b, _ in pairs):
         pairs.insert(0, (primary[0], primary[1], "primary"))
     rows = []
+    test_sets = test_set_columns(wide)
     schedules = set(wide.index.get_level_values("schedule"))
     for a, b, why in pairs:
         if a not in schedules or b not in schedules:
@@ -146,7 +151,6 @@ def run_level_table(scores: pd.DataFrame, family: list[tuple[str, str, str]], pr
                    "runs_needed_observed": runs_needed(t.delta, sd, alpha),
                    "runs_needed_0.5pt": runs_needed(0.5, sd, alpha), "runs_needed_1pt": runs_needed(1.0, sd, alpha)}
             if target == "AVG":  # "for new languages like these": runs, then target test sets resampled
-                test_sets = [c for c in wide.columns if c != "AVG" and "/" not in c]
                 _, lo, hi = hierarchical_bootstrap(wa[test_sets].to_numpy(), wb[test_sets].to_numpy(), n_boot,
                                                    base_seed, alpha)
                 row.update(hier_ci_low=lo, hier_ci_high=hi)

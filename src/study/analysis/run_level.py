@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as st
 
+from study.analysis.stats import smallest_enough
+
 #: relabellings enumerated exactly up to this many (C(20, 10) = 184,756: 10 + 10 runs stay exact)
 MAX_EXACT = 200_000
 
@@ -190,18 +192,7 @@ def runs_needed(delta: float, sd: float, alpha: float = 0.05, power: float = 0.8
     n = next(n for n in range(2, 64) if 2 / math.comb(2 * n, n) <= alpha)  # below it p cannot reach alpha
     if sd <= 0:
         return n
-    if permutation_power(delta, sd, n, alpha) >= power:
-        return n
-    hi = n  # power rises with n: double until enough, then bisect
-    while permutation_power(delta, sd, hi, alpha) < power:
-        hi *= 2
-        if hi > cap:
-            return None
-    lo = max(n, hi // 2)  # not enough at lo
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        hi, lo = (mid, lo) if permutation_power(delta, sd, mid, alpha) >= power else (hi, mid)
-    return hi
+    return smallest_enough(lambda m: permutation_power(delta, sd, m, alpha) >= power, start=n, cap=cap)
 
 
 def pooled_sd(*samples: np.ndarray) -> float:

@@ -193,24 +193,22 @@ def seeds_needed(sd_of_differences: float, delta: float, alpha: float = 0.05, po
         return None
     if sd_of_differences <= 0:
         return 2
-    # the smallest n whose power reaches ``power``, by doubling then bisection (power rises with n)
     effect = abs(delta) / sd_of_differences
+    return smallest_enough(lambda n: paired_t_power(effect, n, alpha) >= power, start=2, cap=10**8)
 
-    def enough(n: int) -> bool:
-        return paired_t_power(effect, n, alpha) >= power
 
-    hi = 2
+def smallest_enough(enough, start: int, cap: int) -> int | None:
+    """The smallest n >= ``start`` with ``enough(n)``, for a predicate that stays true once true (power
+    rises with n): doubling, then bisection. None if it is still false beyond ``cap``."""
+    hi = start
     while not enough(hi):
         hi *= 2
-        if hi > 10**8:
+        if hi > cap:
             return None
-    lo = max(2, hi // 2)
-    if enough(lo):
-        return lo
+    lo = max(start, hi // 2)
+    if lo == hi:
+        return hi
     while hi - lo > 1:  # enough(hi) and not enough(lo)
         mid = (lo + hi) // 2
-        if enough(mid):
-            hi = mid
-        else:
-            lo = mid
+        hi, lo = (mid, lo) if enough(mid) else (hi, mid)
     return hi

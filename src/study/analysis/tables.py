@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
+from study.infra import layout
+from study.infra.atomic import write_text
 from study.orchestration.run import StageReport
 
 
@@ -97,14 +102,8 @@ def answer(run_level: pd.DataFrame, alpha: float = 0.05) -> str:
     return head + tail
 
 
-def save_answer(study_dir, run_level: pd.DataFrame, alpha: float = 0.05) -> None:
+def save_answer(study_dir: Path, run_level: pd.DataFrame, alpha: float = 0.05) -> None:
     """``<study>/answer.json``: the answer and its table, which the index page opens with."""
-    import json
-    from pathlib import Path
-
-    from study.infra import layout
-    from study.infra.atomic import write_text
-
     table = answer_table(run_level)
     write_text(Path(study_dir) / layout.ANSWER, json.dumps(
         {"answer": answer(run_level, alpha), "table": table.to_dict(orient="records")}, indent=2) + "\n")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from study.infra.atomic import write_text
 from study.infra.errors import StudyError
+from study.infra.hardware import precision_label
 
 #: glibc malloc settings tried against the default allocator (the issue saw half the CPU time in the
 #: kernel): keep freed memory in the heap instead of returning it to the OS and faulting it back in.
@@ -75,6 +76,7 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
     models = out_dir / "models"
     common = ["--params", options.params, "--steps", str(options.steps), "--seed", str(options.seed)]
     r: dict[str, dict] = {}
+    other = other_precision(options.params)
     r["gemm"] = _run_phase("gemm", phases_dir, ["gemm"], log=log, reuse=options.reuse)
     r["engine_per_predicate"] = _run_phase("engine_per_predicate", phases_dir, [
         "srl_engine", *common, "--encoding", "per_predicate", "--batch-size", str(options.batch_size),
@@ -94,7 +96,6 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
         r["engine_per_sentence_trainable_embeddings"] = _run_phase("engine_per_sentence_trainable_embeddings",
                                                                    phases_dir, [*sentence, "--trainable-embeddings"],
                                                                    log=log, reuse=options.reuse)
-        other = other_precision(options.params)
         if other is not None:
             r["engine_per_sentence_other_precision"] = _run_phase("engine_per_sentence_other_precision", phases_dir, [
                 *sentence, "--mixed-precision", other], log=log, reuse=options.reuse)
@@ -111,7 +112,6 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
         for mode in ("per_predicate", "per_sentence"):
             r[f"scoring_{mode}"] = _run_phase(f"scoring_{mode}", phases_dir, [
                 "scoring", "--params", options.params, "--model", str(models / mode)], log=log, reuse=options.reuse)
-        other = other_precision(options.params)
         if other is not None:
             r["scoring_per_sentence_other_precision"] = _run_phase("scoring_per_sentence_other_precision",
                                                                    phases_dir, [
@@ -159,10 +159,6 @@ def other_determinism(params: str) -> str:
     from study.config import load_params
 
     return "off" if load_params(Path(params)).runtime.deterministic else "on"
-
-
-def _precision_name(mixed_precision: str | None) -> str:
-    return {"no": "fp32", None: "fp32"}.get(mixed_precision, str(mixed_precision))
 
 
 def _stage_reuse(params: str) -> dict:
@@ -232,8 +228,8 @@ def _table(r: dict) -> list[dict]:
         ("engine_per_sentence_no_grouping", "without length-grouped batches", "default"),
         ("engine_per_sentence_trainable_embeddings", "with trainable word embeddings", "default"),
         ("engine_per_sentence_other_precision",
-         f"in {_precision_name(r.get('engine_per_sentence_other_precision', {}).get('mixed_precision'))}",
-         f"default ({_precision_name(ps.get('mixed_precision'))})"),
+         f"in {precision_label(r.get('engine_per_sentence_other_precision', {}).get('mixed_precision'))}",
+         f"default ({precision_label(ps.get('mixed_precision'))})"),
         ("engine_per_sentence_other_optimizer", f"with {other_optimizer_used} AdamW (runtime.optimizer)",
          f"default ({ps.get('optimizer', 'for_loop')} AdamW)"),
         ("engine_per_sentence_other_determinism", f"with {other_kernels.get(other_deterministic)} kernels "
@@ -253,7 +249,7 @@ def _table(r: dict) -> list[dict]:
         s = r.get(f"scoring_{mode}")
         if s:
             if mode.endswith("other_precision"):
-                mode = f"per_sentence_{_precision_name(s.get('mixed_precision'))}"
+                mode = f"per_sentence_{precision_label(s.get('mixed_precision'))}"
             f1 = s.get("head_f1", {})
             avg = f" AVG head F1 {100 * f1['AVG/test']:.1f};" if "AVG/test" in f1 else ""
             rows.append(_row(f"zero-shot scoring, all files ({mode.replace('_', '-')})", f"{s['seconds']:.0f} s",

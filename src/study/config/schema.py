@@ -322,7 +322,7 @@ class RuntimeConfig(Strict):
         if isinstance(data, dict) and data.get("mixed_precision") == "auto":
             from study.infra.hardware import auto_precision
 
-            data = {**data, "mixed_precision": auto_precision(str(data.get("device", "auto")))[0]}
+            data = {**data, "mixed_precision": auto_precision(str(data.get("device", "auto")))}
         return data
 
 

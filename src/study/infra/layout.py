@@ -29,9 +29,9 @@ from study.infra.hashing import sha256_file
 
 RUNS = "runs"
 DONE = "DONE.json"
+PENDING = "DONE.pending.json"
 #: the study's answer as notebook 04 computed it (the index page opens with it)
 ANSWER = "answer.json"
-PENDING = "DONE.pending.json"
 
 
 def study_dir(reports: Path, study_name: str) -> Path:

@@ -26,6 +26,7 @@ from study.config import RunSpec
 from study.infra import layout
 from study.infra.atomic import write_text
 from study.infra.errors import StudyError
+from study.infra.hardware import precision_label
 from study.infra.live import PROGRESS_ENV, live
 from study.infra.lock import LOCK_ENV, StudyLock
 from study.infra.paths import repo_root
@@ -147,28 +148,24 @@ def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1,
         return finish(sitting, log)
 
 
-def _precision(ctx: StudyContext) -> str:
-    """The training precision as the params resolved it on this machine (``auto`` included)."""
-    return {"no": "fp32"}.get(ctx.config.runtime.mixed_precision, ctx.config.runtime.mixed_precision)
-
-
 def prepare(ctx: StudyContext, params_file: Path, max_runs: int | None, schedules: list[str] | None,
             log) -> Sitting:
     """Refuse a study folder made with other params, clean up after killed writers, run notebook 01,
     and choose the runs this invocation executes."""
     t0 = time.perf_counter()
     study_dir = ctx.study_dir
+    precision = precision_label(ctx.config.runtime.mixed_precision)  # as the params resolved it here
     stale = done_with_other_params(ctx)
     if stale:
         shown = ", ".join(f"{run} ({made[:12]})" for run, made in stale[:4]) + (" ..." if len(stale) > 4 else "")
         raise StudyError(
             f"{study_dir}: {len(stale)} finished run(s) were computed with other params than {params_file} "
-            f"(params hash {ctx.config.params_hash()[:12]}, precision {_precision(ctx)} here): {shown}. Give the "
+            f"(params hash {ctx.config.params_hash()[:12]}, precision {precision} here): {shown}. Give the "
             f"changed study its own study_name, or move {study_dir} away to recompute; nothing was changed")
     removed = remove_stale_temporaries(study_dir)
     if removed:
         log(f"removed {removed} temporary file(s) a killed run left behind")
-    log(f"study '{ctx.config.study_name}': {len(ctx.runs())} runs, {_precision(ctx)} precision, "
+    log(f"study '{ctx.config.study_name}': {len(ctx.runs())} runs, {precision} precision, "
         f"reports in {study_dir}")
     params = str(params_file.resolve())
     started = utc_timestamp()
