@@ -31,11 +31,23 @@ def _local_socket_kernel_manager():
     port, and ipykernel has nothing to warn about (over TCP it prints "Kernel is running over TCP
     without encryption" for every notebook).
     """
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
     from traitlets import CaselessStrEnum
 
     class LocalSocketKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        def _ip_default(self) -> str:
+            # a socket prefix of its own per kernel: jupyter_client's default is "kernel-ipc" in the
+            # working folder, with the sockets numbered 1, 2, ... by which files exist, so kernels
+            # started at once (submitit jobs of one study) raced to the same sockets and a client
+            # read another kernel's messages ("Invalid Signature")
+            runtime = jupyter_runtime_dir()
+            os.makedirs(runtime, exist_ok=True)
+            return os.path.join(runtime, f"study-{uuid.uuid4().hex[:16]}-ipc")
 
     return LocalSocketKernelManager
 
