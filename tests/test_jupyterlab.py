@@ -82,9 +82,11 @@ def _execute(base: str, token: str, kernel_id: str, code: str, timeout_s: float 
             "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
                         "allow_stdin": False, "stop_on_error": True}}))
         streams: dict[str, list[str]] = {"stdout": [], "stderr": []}
-        status = None
+        # iopub and shell are separate channels: the reply can overtake the last stream messages, and
+        # only iopub's "idle" for this request says that all of its output has been sent (as nbclient waits)
+        status, idle = None, False
         deadline = time.monotonic() + timeout_s
-        while status is None and time.monotonic() < deadline:
+        while (status is None or not idle) and time.monotonic() < deadline:
             raw = await conn.read_message()
             if raw is None:
                 break
@@ -97,6 +99,8 @@ def _execute(base: str, token: str, kernel_id: str, code: str, timeout_s: float 
                 streams["stdout"].append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
             elif msg["msg_type"] == "execute_reply":
                 status = msg["content"]["status"]
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                idle = True
         conn.close()
         return status or "timeout", "".join(streams["stdout"]), "".join(streams["stderr"])
 
