@@ -180,3 +180,49 @@ def test_parallel_counts_work_from_a_script_without_a_main_guard(tmp_path, data_
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[('perfect', 'de', 'test'), ('worse', 'fr', 'test')]"
+
+
+def sized_scores(by_size: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+    """:func:`synthetic_scores` at several target sizes (results' ``train_sentences`` column)."""
+    frames = []
+    for size, (a_runs, b_runs) in by_size.items():
+        part = synthetic_scores(a_runs, b_runs).assign(train_sentences=size)
+        frames.append(part.assign(run=part.run + f"-n{size}"))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_each_target_size_gets_its_primary_test_and_the_interaction_is_the_difference_of_deltas():
+    from study.analysis.compare import interaction_table
+    from study.analysis.tables import hypotheses
+
+    rng = np.random.default_rng(7)
+    noise = lambda: 0.2 * rng.standard_normal(6)  # noqa: E731
+    scores = sized_scores({"1000": (57 + noise(), 55 + noise()), "all": (55 + noise(), 55 + noise())})
+    table = run_level_table(scores, [(*PAIR, "joint vs sequential")], PAIR, n_boot=200)
+    primaries = table[table.role == "primary"].set_index("train_sentences")
+    assert set(primaries.index) == {"1000", "all"}
+    assert (primaries.adjustment == "none (primary, declared)").all()
+    assert primaries.loc["1000", "significant"] and primaries.loc["1000", "delta"] > 1.5
+    interactions = interaction_table(scores, [PAIR])
+    row = interactions.iloc[0]
+    assert (row.small, row.large) == ("1000", "all")
+    assert row.interaction == pytest.approx(primaries.loc["1000", "delta"] - primaries.loc["all", "delta"])
+    assert row.ci_low > 0
+    text = answer(table, interactions=interactions)
+    assert "With 1,000 English SRL train sentences: " in text and "With all English SRL train sentences: " in text
+    assert f"**{PAIR[0]} is higher**" in text and "grows with less English data" in text
+    assert list(answer_table(table)["English SRL train"]) == ["1,000", "all"]
+    verdicts = hypotheses(table, interactions).set_index("claim")["verdict"]
+    assert verdicts[f"{PAIR[0]} > {PAIR[1]} at 1,000 English SRL train sentences"] == "held"
+    assert verdicts[f"{PAIR[0]} < {PAIR[1]} at all English SRL train sentences"] == "inconclusive"
+    assert verdicts[f"{PAIR[0]} = {PAIR[1]} at 1,000 English SRL train sentences"] == "rejected"
+
+
+def test_a_study_without_the_axis_is_analysed_as_before():
+    rng = np.random.default_rng(5)
+    runs = (55 + rng.standard_normal(4), 55 + rng.standard_normal(4))
+    before = run_level_table(synthetic_scores(*runs), [(*PAIR, "joint vs sequential")], PAIR)
+    after = run_level_table(sized_scores({"all": runs}), [(*PAIR, "joint vs sequential")], PAIR)
+    cols = ["target", "delta", "ci_low", "ci_high", "p_permutation", "p_adjusted", "hier_ci_low", "hier_ci_high"]
+    pd.testing.assert_frame_equal(before[cols], after[cols])
+    assert "With " not in answer(before)

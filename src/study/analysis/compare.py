@@ -14,9 +14,16 @@ import numpy as np
 import pandas as pd
 
 from study.analysis.prediction_counts import prediction_counts
-from study.analysis.run_level import hierarchical_bootstrap, permutation_power, pooled_sd, run_level_test, runs_needed
+from study.analysis.run_level import (
+    hierarchical_bootstrap,
+    interaction_interval,
+    permutation_power,
+    pooled_sd,
+    run_level_test,
+    runs_needed,
+)
 from study.analysis.stats import holm, seed_test, seeds_needed, sentence_test, wilcoxon_across
-from study.config import StudyConfig
+from study.config import ALL, StudyConfig
 from study.infra.errors import StudyError
 from study.infra.hashing import stable_hash
 from study.infra.layout import run_dir_is_complete
@@ -35,7 +42,16 @@ def load_results(study_dir: Path) -> pd.DataFrame:
         raise StudyError(f"{study_dir}: no completed runs to analyse (run `study run` first)")
     df = pd.concat(frames, ignore_index=True)
     df["value"] = df["value"].astype(float)
+    # runs from before target size was an axis trained on all of English train
+    df["train_sentences"] = df["train_sentences"].replace("", ALL) if "train_sentences" in df else ALL
+    df["train_sentences"] = df["train_sentences"].astype(str)
     return df
+
+
+def regimes(frame: pd.DataFrame) -> list[str]:
+    """The target-size regimes present, smallest first, ``all`` last."""
+    values = set(frame["train_sentences"]) if "train_sentences" in frame else {ALL}
+    return sorted(values, key=lambda v: (v == ALL, int(v) if v != ALL else 0))
 
 
 def check_provenance(df: pd.DataFrame, allow_mixed: bool = False) -> pd.DataFrame:
@@ -58,7 +74,9 @@ def check_provenance(df: pd.DataFrame, allow_mixed: bool = False) -> pd.DataFram
 def srl_scores(df: pd.DataFrame) -> pd.DataFrame:
     """SRL head F1 per run and scored file (target languages, gold sets, English test and dev)."""
     sel = df[(df.task == "srl") & (df.metric == "head_f1") & (df.label == "") & (df.language != "AVG")]
-    return sel[["run", "schedule", "seed", "language", "split", "value"]].reset_index(drop=True)
+    if "train_sentences" not in sel:
+        sel = sel.assign(train_sentences=ALL)
+    return sel[["run", "schedule", "seed", "train_sentences", "language", "split", "value"]].reset_index(drop=True)
 
 
 def default_family(config: StudyConfig, dev_scores: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -102,11 +120,14 @@ def per_run_targets(scores: pd.DataFrame) -> pd.DataFrame:
     """Runs x targets (F1 points): each target set (test splits and gold sets) and AVG over the test sets.
 
     AVG is each run's own macro average (XTREME), so it is one number per run, as the runs are the
-    replicates; index (schedule, seed, run).
+    replicates; index (train_sentences, schedule, seed, run).
     """
     targets = scores[(scores.language != "en") & scores.split.isin(["test", "gold-test"])].copy()
+    if "train_sentences" not in targets:
+        targets["train_sentences"] = ALL
     targets["target"] = targets.language + np.where(targets.split == "test", "", "/" + targets.split)
-    wide = targets.pivot_table(index=["schedule", "seed", "run"], columns="target", values="value") * 100
+    wide = targets.pivot_table(index=["train_sentences", "schedule", "seed", "run"], columns="target",
+                               values="value") * 100
     wide.insert(0, "AVG", wide[test_set_columns(wide)].mean(axis=1))
     return wide
 
@@ -118,43 +139,20 @@ def test_set_columns(wide: pd.DataFrame) -> list[str]:
 
 def run_level_table(scores: pd.DataFrame, family: list[tuple[str, str, str]], primary: tuple[str, str] | None,
                     alpha: float = 0.05, n_boot: int = 2000) -> pd.DataFrame:
-    """Every comparison of the family (and the primary) over runs, on AVG and on each target set, in F1 points.
+    """Every comparison of the family (and the primary) over runs, per target size, on AVG and each target set.
 
-    The primary pair's AVG row is tested alone at ``alpha`` (declared before the runs); the other AVG
-    rows are Holm-corrected among themselves; per-set rows are Holm-corrected within their pair and
-    are descriptive. Power and runs needed use the pooled run-to-run SD of the two schedules.
+    In F1 points. The primary pair's AVG row of each target size is tested alone at ``alpha`` (declared
+    before the runs, per size: docs/preregistration.md); the other AVG rows are Holm-corrected among
+    themselves across sizes; per-set rows are Holm-corrected within their pair and size and are
+    descriptive. Power and runs needed use the pooled run-to-run SD of the two schedules.
     """
     wide = per_run_targets(scores)
     pairs = list(family)
     if primary and not any((a, b) == primary for a, b, _ in pairs):
         pairs.insert(0, (primary[0], primary[1], "primary"))
     rows = []
-    test_sets = test_set_columns(wide)
-    schedules = set(wide.index.get_level_values("schedule"))
-    for a, b, why in pairs:
-        if a not in schedules or b not in schedules:
-            continue
-        wa, wb = wide.xs(a, level="schedule"), wide.xs(b, level="schedule")
-        role = "primary" if (a, b) == primary else "secondary"
-        for target in wide.columns:
-            va, vb = wa[target].dropna().to_numpy(), wb[target].dropna().to_numpy()
-            if len(va) == 0 or len(vb) == 0:
-                continue
-            base_seed = int(stable_hash([a, b, target], 8), 16)
-            t = run_level_test(va, vb, alpha, base_seed)
-            sd = pooled_sd(va, vb)
-            n = min(len(va), len(vb))
-            row = {"a": a, "b": b, "comparison": why, "role": role if target == "AVG" else "per set",
-                   "target": target, **asdict(t), "sd_runs": sd,
-                   "power_0.5pt": permutation_power(0.5, sd, n, alpha),
-                   "power_1pt": permutation_power(1.0, sd, n, alpha),
-                   "runs_needed_observed": runs_needed(t.delta, sd, alpha),
-                   "runs_needed_0.5pt": runs_needed(0.5, sd, alpha), "runs_needed_1pt": runs_needed(1.0, sd, alpha)}
-            if target == "AVG":  # "for new languages like these": runs, then target test sets resampled
-                _, lo, hi = hierarchical_bootstrap(wa[test_sets].to_numpy(), wb[test_sets].to_numpy(), n_boot,
-                                                   base_seed, alpha)
-                row.update(hier_ci_low=lo, hier_ci_high=hi)
-            rows.append(row)
+    for regime in regimes(wide.reset_index()):
+        rows += _run_level_rows(wide.xs(regime, level="train_sentences"), pairs, primary, alpha, n_boot, regime)
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -168,12 +166,79 @@ def run_level_table(scores: pd.DataFrame, family: list[tuple[str, str, str]], pr
     if secondary.any():
         table.loc[secondary, "p_adjusted"] = holm(table.loc[secondary, "p_permutation"].tolist(), alpha)[1]
         table.loc[secondary, "adjustment"] = f"Holm over {int(secondary.sum())} secondary comparisons"
-    for (a, b), idx in table[~avg].groupby(["a", "b"]).groups.items():
+    for (regime, a, b), idx in table[~avg].groupby(["train_sentences", "a", "b"]).groups.items():
         table.loc[idx, "p_adjusted"] = holm(table.loc[idx, "p_permutation"].tolist(), alpha)[1]
-        table.loc[idx, "adjustment"] = f"Holm over the {len(idx)} sets of {a} vs {b}"
+        table.loc[idx, "adjustment"] = f"Holm over the {len(idx)} sets of {a} vs {b} ({_size_label(regime)})"
     table["ci_excludes_zero"] = (table.ci_low > 0) | (table.ci_high < 0)
     table["significant"] = (table.p_adjusted <= alpha) & table.ci_excludes_zero
     return table
+
+
+def _size_label(regime: str) -> str:
+    return "all English SRL train sentences" if regime == ALL else f"{regime} English SRL train sentences"
+
+
+def _run_level_rows(wide: pd.DataFrame, pairs: list[tuple[str, str, str]], primary: tuple[str, str] | None,
+                    alpha: float, n_boot: int, regime: str) -> list[dict]:
+    """The run-level rows of one target size (``wide``: runs x targets of that size)."""
+    rows = []
+    test_sets = test_set_columns(wide)
+    schedules = set(wide.index.get_level_values("schedule"))
+    for a, b, why in pairs:
+        if a not in schedules or b not in schedules:
+            continue
+        wa, wb = wide.xs(a, level="schedule"), wide.xs(b, level="schedule")
+        role = "primary" if (a, b) == primary else "secondary"
+        for target in wide.columns:
+            va, vb = wa[target].dropna().to_numpy(), wb[target].dropna().to_numpy()
+            if len(va) == 0 or len(vb) == 0:
+                continue
+            # the regime joins the seed only off the full size, so studies without the axis keep their numbers
+            base_seed = int(stable_hash([a, b, target] + ([regime] if regime != ALL else []), 8), 16)
+            t = run_level_test(va, vb, alpha, base_seed)
+            sd = pooled_sd(va, vb)
+            n = min(len(va), len(vb))
+            row = {"train_sentences": regime, "a": a, "b": b, "comparison": why,
+                   "role": role if target == "AVG" else "per set", "target": target, **asdict(t), "sd_runs": sd,
+                   "power_0.5pt": permutation_power(0.5, sd, n, alpha),
+                   "power_1pt": permutation_power(1.0, sd, n, alpha),
+                   "runs_needed_observed": runs_needed(t.delta, sd, alpha),
+                   "runs_needed_0.5pt": runs_needed(0.5, sd, alpha), "runs_needed_1pt": runs_needed(1.0, sd, alpha)}
+            if target == "AVG":  # "for new languages like these": runs, then target test sets resampled
+                _, lo, hi = hierarchical_bootstrap(wa[test_sets].to_numpy(), wb[test_sets].to_numpy(), n_boot,
+                                                   base_seed, alpha)
+                row.update(hier_ci_low=lo, hier_ci_high=hi)
+            rows.append(row)
+    return rows
+
+
+def interaction_table(scores: pd.DataFrame, pairs: list[tuple[str, str]], alpha: float = 0.05) -> pd.DataFrame:
+    """Does a pair's AVG delta change with target size? delta(smallest size) - delta(largest), per pair.
+
+    Welch-Satterthwaite CI and p over the four groups of runs (F1 points); empty with fewer than two sizes.
+    """
+    wide = per_run_targets(scores)
+    sizes = regimes(wide.reset_index())
+    if len(sizes) < 2:
+        return pd.DataFrame()
+    small, large = sizes[0], sizes[-1]
+    rows = []
+    for a, b in dict.fromkeys(pairs):
+        groups = {}
+        for regime in (small, large):
+            at = wide.xs(regime, level="train_sentences")
+            present = set(at.index.get_level_values("schedule"))
+            if a in present and b in present:
+                groups[regime] = (at.xs(a, level="schedule")["AVG"].dropna().to_numpy(),
+                                  at.xs(b, level="schedule")["AVG"].dropna().to_numpy())
+        if len(groups) != 2:
+            continue
+        estimate, lo, hi, p = interaction_interval(groups, alpha)
+        deltas = {r: float(x.mean() - y.mean()) for r, (x, y) in groups.items()}
+        rows.append({"a": a, "b": b, "small": small, "large": large, "delta_small": deltas[small],
+                     "delta_large": deltas[large], "interaction": estimate, "ci_low": lo, "ci_high": hi,
+                     "p_welch": p, "ci_excludes_zero": bool(lo > 0 or hi < 0)})
+    return pd.DataFrame(rows)
 
 
 @dataclass
@@ -186,6 +251,8 @@ class Comparison:
     family: list[tuple[str, str, str]]
     run_level: pd.DataFrame
     primary: tuple[str, str] | None
+    #: per pair, how its AVG delta changes with target size (empty with one size)
+    interactions: pd.DataFrame
 
 
 def compare_schedules(
@@ -196,14 +263,16 @@ def compare_schedules(
     df = load_results(study_dir)
     provenance = check_provenance(df, allow_mixed)
     scores = srl_scores(df)
-    dev = scores[(scores.language == "en") & (scores.split == "dev")]
+    sizes = regimes(scores)
+    # the best single task is chosen on English dev at the largest size, one family for every size
+    dev = scores[(scores.language == "en") & (scores.split == "dev") & (scores.train_sentences == sizes[-1])]
     if family is None:
         family = (default_family(config, dev) if config.analysis.comparisons == "default"
                   else [(a, b, "declared") for a, b in config.analysis.comparisons])
     targets = scores[(scores.language != "en") & scores.split.isin(["test", "gold-test"])]
     files = sorted(set(zip(targets.language, targets.split, strict=True)))
     a_cfg = config.analysis
-    n_tests = max(1, len(family) * len(files))
+    n_tests = max(1, len(family) * len(files) * len(sizes))
     confidence = 1 - a_cfg.alpha / n_tests  # Bonferroni for ASO, passed explicitly
     in_family = {s for pair in family for s in pair[:2]}
     runs_per_file: dict[tuple[str, str], set[str]] = {}
@@ -212,32 +281,34 @@ def compare_schedules(
     counts = prediction_counts(study_dir, data_root, {k: sorted(v) for k, v in runs_per_file.items()},
                                config.srl.predicate_scope, config.srl.max_eval_sentences, a_cfg.workers)
     rows = []
-    for a, b, why in family:
-        for language, split in files:
-            fa = targets[(targets.schedule == a) & (targets.language == language) & (targets.split == split)]
-            fb = targets[(targets.schedule == b) & (targets.language == language) & (targets.split == split)]
-            seeds = sorted(set(fa.seed) & set(fb.seed))
-            if not seeds:
-                continue
-            va = fa.set_index("seed").loc[seeds, "value"].to_numpy()
-            vb = fb.set_index("seed").loc[seeds, "value"].to_numpy()
-            base_seed = int(stable_hash([a, b, language, split], 8), 16)  # stable per test, any order
-            seed_res = seed_test(va, vb, confidence, a_cfg.aso_iterations, a_cfg.bootstrap_samples, base_seed,
-                                 a_cfg.alpha)
-            run_a = fa.set_index("seed").loc[seeds, "run"].tolist()
-            run_b = fb.set_index("seed").loc[seeds, "run"].tolist()
-            ca = np.concatenate([counts[(r, language, split)] for r in run_a])
-            cb = np.concatenate([counts[(r, language, split)] for r in run_b])
-            sent = sentence_test(ca, cb, a_cfg.bootstrap_samples, a_cfg.permutation_samples, base_seed, a_cfg.alpha)
-            d = va - vb
-            sd = float(np.std(d, ddof=1)) if len(d) > 1 else float("nan")
-            rows.append({
-                "a": a, "b": b, "comparison": why, "language": language, "split": split,
-                **{f"seeds_{k}": v for k, v in asdict(seed_res).items()},
-                **{f"sent_{k}": v for k, v in asdict(sent).items()},
-                "sd_of_differences": sd, "aso_confidence": confidence,
-                "seeds_needed_1pt": seeds_needed(sd, 0.01, a_cfg.alpha) if len(d) > 1 else None,
-            })
+    for regime, a, b, why, language, split in ((r, a, b, why, lang, sp) for r in sizes for a, b, why in family
+                                               for lang, sp in files):
+        at = targets[(targets.train_sentences == regime) & (targets.language == language)
+                     & (targets.split == split)]
+        fa, fb = at[at.schedule == a], at[at.schedule == b]
+        seeds = sorted(set(fa.seed) & set(fb.seed))
+        if not seeds:
+            continue
+        va = fa.set_index("seed").loc[seeds, "value"].to_numpy()
+        vb = fb.set_index("seed").loc[seeds, "value"].to_numpy()
+        # stable per test, any order; the regime joins it off the full size (earlier studies keep their numbers)
+        base_seed = int(stable_hash([a, b, language, split] + ([regime] if regime != ALL else []), 8), 16)
+        seed_res = seed_test(va, vb, confidence, a_cfg.aso_iterations, a_cfg.bootstrap_samples, base_seed,
+                             a_cfg.alpha)
+        run_a = fa.set_index("seed").loc[seeds, "run"].tolist()
+        run_b = fb.set_index("seed").loc[seeds, "run"].tolist()
+        ca = np.concatenate([counts[(r, language, split)] for r in run_a])
+        cb = np.concatenate([counts[(r, language, split)] for r in run_b])
+        sent = sentence_test(ca, cb, a_cfg.bootstrap_samples, a_cfg.permutation_samples, base_seed, a_cfg.alpha)
+        d = va - vb
+        sd = float(np.std(d, ddof=1)) if len(d) > 1 else float("nan")
+        rows.append({
+            "train_sentences": regime, "a": a, "b": b, "comparison": why, "language": language, "split": split,
+            **{f"seeds_{k}": v for k, v in asdict(seed_res).items()},
+            **{f"sent_{k}": v for k, v in asdict(sent).items()},
+            "sd_of_differences": sd, "aso_confidence": confidence,
+            "seeds_needed_1pt": seeds_needed(sd, 0.01, a_cfg.alpha) if len(d) > 1 else None,
+        })
     per_language = pd.DataFrame(rows)
     if not per_language.empty:
         reject, adjusted = holm(per_language["sent_p_permutation"].tolist(), a_cfg.alpha)
@@ -246,12 +317,14 @@ def compare_schedules(
         per_language["aso_a_better"] = per_language["seeds_eps_min"].map(
             lambda e: e is not None and not pd.isna(e) and e < a_cfg.aso_threshold)
     across = []
-    for a, b, why in family:
-        sub = per_language[(per_language.a == a) & (per_language.b == b)] if not per_language.empty else per_language
+    for regime, a, b, why in ((r, a, b, why) for r in sizes for a, b, why in family):
+        if per_language.empty:
+            continue
+        sub = per_language[(per_language.train_sentences == regime) & (per_language.a == a) & (per_language.b == b)]
         if sub.empty:
             continue
         stat, p, rb = wilcoxon_across(sub["seeds_delta"].to_numpy())
-        across.append({"a": a, "b": b, "comparison": why, "n_languages": len(sub),
+        across.append({"train_sentences": regime, "a": a, "b": b, "comparison": why, "n_languages": len(sub),
                        "mean_delta": float(sub["seeds_delta"].mean()),
                        "median_delta": float(sub["seeds_delta"].median()),
                        "wilcoxon_statistic": stat, "p_value": p, "rank_biserial": rb,
@@ -263,4 +336,6 @@ def compare_schedules(
         across_df["significant"] = reject
     primary = primary_pair(config)
     run_level = run_level_table(scores, family, primary, a_cfg.alpha, a_cfg.bootstrap_samples)
-    return Comparison(per_language, across_df, provenance, family, run_level, primary)
+    pairs = ([primary] if primary else []) + [(a, b) for a, b, _ in family]
+    interactions = interaction_table(scores, pairs, a_cfg.alpha)
+    return Comparison(per_language, across_df, provenance, family, run_level, primary, interactions)

@@ -4,7 +4,7 @@ The package's public names are re-exported here, so callers write ``from study.c
 load_params, StudyConfig``.
 """
 
-from study.config.grid import RunSpec, expand_runs
+from study.config.grid import ALL, RunSpec, expand_runs, largest_size, target_sizes
 from study.config.loading import format_validation_error, load_params, read_yaml, validate_params
 from study.config.schedules import Schedule, ScheduleError, parse_schedule
 from study.config.schema import (
@@ -25,8 +25,8 @@ from study.config.schema import (
 )
 
 __all__ = [
-    "HASH_NEUTRAL", "NOT_IN_RUN_HASH", "AnalysisConfig", "Budget", "EncoderConfig", "IntermediateConfig",
+    "ALL", "HASH_NEUTRAL", "NOT_IN_RUN_HASH", "AnalysisConfig", "Budget", "EncoderConfig", "IntermediateConfig",
     "Optimisation", "PosConfig", "RunSpec", "RuntimeConfig", "Sampler", "Schedule", "ScheduleError", "SrlConfig",
-    "StudyConfig", "TaskConfig", "drop_hash_neutral", "expand_runs", "format_validation_error", "load_params",
-    "parse_schedule", "read_yaml", "validate_params",
+    "StudyConfig", "TaskConfig", "drop_hash_neutral", "expand_runs", "format_validation_error", "largest_size",
+    "load_params", "parse_schedule", "read_yaml", "target_sizes", "validate_params",
 ]

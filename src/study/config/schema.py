@@ -32,6 +32,18 @@ def _yaml_float(value: Any) -> Any:
 #: a finite float (``.inf`` and ``.nan`` are refused: they train to NaN and score 0 everywhere)
 Float = Annotated[float, BeforeValidator(_yaml_float), Field(allow_inf_nan=False)]
 PositiveInt = Annotated[int, Field(gt=0)]
+
+
+def _target_sizes(value: Any) -> Any:
+    """``srl.train_sentences``: one size means a list of one; each a positive count or ``all``."""
+    sizes = value if isinstance(value, list) else [value]
+    for size in sizes:
+        if size != "all" and (isinstance(size, bool) or not isinstance(size, int) or size <= 0):
+            raise ValueError(f"'{size}' is not a target size; use a positive number of English SRL train "
+                             "sentences or 'all', e.g. [1000, all]")
+    return sizes
+
+
 PositiveFloat = Annotated[Float, Field(gt=0)]
 MAX_SEED = 2**31 - 1
 LANG_PATTERN = re.compile(r"^[a-z]{2,3}$")
@@ -216,6 +228,13 @@ class SrlConfig(Strict):
             'stop after this many evaluations without a better English dev F1 (None: never)'))
     max_train_sentences: PositiveInt | None = Field(
         None, description='use only this prefix of English train (smoke runs)')
+    train_sentences: Annotated[list[PositiveInt | Literal["all"]], BeforeValidator(_target_sizes),
+                               Field(min_length=1)] = Field(
+        default_factory=lambda: ["all"], description=(
+            "the target-size regimes, a grid axis: English SRL train sentences per run, e.g. [1000, all]. "
+            "Each size is a random subset of English train drawn per seed (the same for every schedule "
+            "of that seed, recorded in the run's history.json); 'all': the whole split. Intermediate "
+            "stages are shared across sizes; POS is trained only at the largest"))
     max_dev_sentences: PositiveInt | None = Field(
         None, description='use only this prefix of English dev')
     languages: list[str] | Literal["all"] = Field(
@@ -229,6 +248,13 @@ class SrlConfig(Strict):
     max_eval_sentences: PositiveInt | None = Field(
         None, description=(
             'score only this prefix of each target file (None: the whole file)'))
+
+    @field_validator("train_sentences")
+    @classmethod
+    def _distinct_sizes(cls, sizes: list) -> list:
+        if len(set(sizes)) != len(sizes):
+            raise ValueError("a size is listed twice")
+        return sizes
 
     @field_validator("languages", "gold_sets", mode="before")
     @classmethod
@@ -417,7 +443,8 @@ NOT_IN_RUN_HASH = ("analysis", "description")
 
 #: Settings added after results existed, with the value that reproduces the behaviour from before:
 #: at that value they are left out of hashes, so runs and stages computed earlier keep their hashes.
-HASH_NEUTRAL = {("runtime", "optimizer"): "for_loop", ("runtime", "deterministic"): False}
+HASH_NEUTRAL = {("runtime", "optimizer"): "for_loop", ("runtime", "deterministic"): False,
+                ("srl", "train_sentences"): ["all"]}
 
 
 def drop_hash_neutral(dump: dict) -> dict:

@@ -20,7 +20,7 @@ def inventory_frame(report: BundleReport) -> pd.DataFrame:
 
 
 def runs_frame(config: StudyConfig) -> pd.DataFrame:
-    """The grid the study executes: run id, schedule, kind, stages, seed."""
+    """The grid the study executes: run id, schedule, kind, stages, seed, English SRL train sentences."""
     return pd.DataFrame(
         [
             {
@@ -29,6 +29,7 @@ def runs_frame(config: StudyConfig) -> pd.DataFrame:
                 "kind": r.schedule.kind,
                 "stages": " -> ".join("+".join(s) for s in r.schedule.stages) or "-",
                 "seed": r.seed,
+                "English SRL train": r.regime,
             }
             for r in expand_runs(config)
         ]

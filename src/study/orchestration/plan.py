@@ -104,7 +104,7 @@ def stage_sequences(ctx: StudyContext, tasks: tuple[str, ...]) -> int | None:
 
 def target_sequences(ctx: StudyContext) -> dict[str, int]:
     """Per run: SRL and POS training sequences, and sentences scored zero-shot (from the local bundle)."""
-    from study.target.srl.data import load_split, srl_path
+    from study.target.srl.data import count_sentences, load_split, srl_path
     from study.target.srl.evaluate import target_files
 
     cfg = ctx.config
@@ -115,8 +115,7 @@ def target_sequences(ctx: StudyContext) -> dict[str, int]:
     pos = _budget_examples(cfg.pos.budget, cfg.pos.optim.batch_size, len(train.sentence_ids)) if cfg.pos.enabled else 0
     scored = 0
     for _lang, _split, path in target_files(ctx.data_root, ctx.languages, cfg.srl.splits, cfg.srl.gold_sets):
-        with open(path, encoding="utf-8") as fh:  # sentences end with a blank line
-            n = sum(1 for line in fh if not line.strip())
+        n = count_sentences(path)
         scored += min(n, cfg.srl.max_eval_sentences or n)
     factor = 1 if cfg.srl.encoding == "per_sentence" else 2.5  # about 2.5 kept predicates per sentence
     return {"srl": int(srl), "pos": int(pos or 0), "scored": int(scored * factor)}

@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,14 +20,14 @@ from pathlib import Path
 
 import torch
 
-from study.config import RunSpec, StudyConfig, expand_runs, load_params
+from study.config import RunSpec, StudyConfig, expand_runs, largest_size, load_params, target_sizes
 from study.data.bundle import require_valid_bundle
 from study.data.languages import resolve_languages
 from study.encoder.build import OFFLINE_ENCODER_NAME, build_encoder
 from study.encoder.load import encoder_fingerprint, load_tokenizer
 from study.infra import layout
 from study.infra.atomic import write_text
-from study.infra.errors import StudyError
+from study.infra.errors import ParamsError, StudyError
 from study.infra.hashing import sha256_file, stable_hash
 from study.infra.live import live
 from study.infra.paths import reports_root
@@ -43,10 +42,7 @@ from study.target.srl.train import SrlTraining, train_srl
 from study.training import distributed
 from study.training.engine import CHECKPOINT, set_threads
 
-# tqdm.auto warns in notebooks without ipywidgets; the text progress output is what we want there
-warnings.filterwarnings("ignore", message="IProgress not found")
-
-RESULT_COLUMNS = ("run", "schedule", "seed", "task", "language", "split", "metric", "label", "value",
+RESULT_COLUMNS = ("run", "schedule", "seed", "train_sentences", "task", "language", "split", "metric", "label", "value",
                   "code_version", "params_hash", "data_sha256sums", "encoder_sha256")
 
 
@@ -107,6 +103,7 @@ def open_study(params_file: Path, reports_dir: Path | None = None, build: bool =
     config = load_params(params_file)
     bundle = require_valid_bundle(config.data_root)
     languages = resolve_languages(config, bundle.root, str(params_file))
+    check_target_sizes(config, bundle.root, params_file)
     if config.encoder.name == OFFLINE_ENCODER_NAME and build:
         build_encoder()
     encoder_id = encoder_fingerprint(config.encoder.name)
@@ -114,6 +111,23 @@ def open_study(params_file: Path, reports_dir: Path | None = None, build: bool =
     provenance = collect_provenance(config.params_hash(), bundle.fingerprint, encoder_id)
     return StudyContext(config, params_file, bundle.root, bundle.fingerprint, languages, encoder_id, provenance,
                         Path(reports_dir or reports_root()))
+
+
+def check_target_sizes(config: StudyConfig, data_root: Path, params_file: Path) -> None:
+    """Every ``srl.train_sentences`` size fits English train (before any run starts, not in the one that draws it)."""
+    from study.target.srl.data import count_sentences, srl_path
+
+    sizes = [n for n in target_sizes(config) if n is not None]
+    if not sizes:
+        return
+    available = count_sentences(srl_path(data_root, "en", "train"))
+    if config.srl.max_train_sentences is not None:
+        available = min(available, config.srl.max_train_sentences)
+    too_many = [n for n in sizes if n > available]
+    if too_many:
+        raise ParamsError(f"{params_file}: srl.train_sentences {too_many[0]} is more than the {available} English "
+                          "train sentences available (srl.max_train_sentences caps them); use a smaller size or "
+                          "'all'")
 
 
 # --------------------------------------------------------------------------- intermediate stages
@@ -200,7 +214,8 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
             layout.mark_complete(run_dir)
         return run_dir / "results.csv"
     cache = ctx.run_cache_dir(run)
-    job = TargetJob(ctx.config, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, None, progress)
+    job = TargetJob(ctx.config, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, None, progress,
+                    run.train_sentences)
     main = distributed.is_main()
     if main:
         layout.predictions_dir(run_dir).mkdir(parents=True, exist_ok=True)
@@ -208,9 +223,8 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
     srl, consumed = train_target_srl(job, run, cache)
     rows, reports = score_target_srl(ctx, run, srl, cache / "srl_model", progress) if main else ([], [])
     rows.append(dev_selection_row(srl))
-    history = srl_history(srl, reports, consumed)
-    # POS measures what an intermediate encoder transfers; a joint+srl run has none (its encoder saw SRL)
-    if ctx.config.pos.enabled and run.schedule.kind != "joint+srl":
+    history = srl_history(srl, reports, consumed, run)
+    if trains_pos(ctx.config, run):
         live().phase("POS training")
         pos = train_pos(job.checkpoints_in(cache / "pos"))
         if main:
@@ -248,9 +262,25 @@ def dev_selection_row(srl: SrlTraining) -> dict:
             "value": srl.result.best_metrics.get("dev_head_f1", float("nan"))}
 
 
-def srl_history(srl: SrlTraining, file_reports: list[dict], consumed: dict | None) -> dict:
-    """What ``history.json`` records of SRL: the learning curve, the selected step, policies, files scored."""
-    history = {"srl": srl.result.history, "srl_best_step": srl.result.best_step,
+def trains_pos(config: StudyConfig, run: RunSpec) -> bool:
+    """POS measures what an intermediate encoder transfers, which the SRL size does not change.
+
+    So it is trained once per encoder, at the largest target size; a joint+srl run has no
+    intermediate encoder of its own (its encoder saw SRL).
+    """
+    return (config.pos.enabled and run.schedule.kind != "joint+srl"
+            and run.train_sentences == largest_size(config))
+
+
+def srl_history(srl: SrlTraining, file_reports: list[dict], consumed: dict | None, run: RunSpec) -> dict:
+    """What ``history.json`` records of SRL: the learning curve, the selected step, policies, files scored.
+
+    A run of a target-size regime records which English train sentences it drew (file positions).
+    """
+    history = {"srl_train_sentences": {"regime": run.regime, "sentences": len(srl.train_split.sentence_ids),
+                                        "sentence_ids": srl.train_split.sentence_ids
+                                        if run.train_sentences is not None else "all"},
+               "srl": srl.result.history, "srl_best_step": srl.result.best_step,
                "srl_resumed_from": srl.result.resumed_from, "srl_examples_seen": srl.result.examples_seen,
                "processes": distributed.world_size(), "srl_train_stats": vars(srl.train_stats),
                "srl_files": file_reports}
@@ -278,7 +308,7 @@ def write_run(ctx: StudyContext, run: RunSpec, rows: list[dict], history: dict, 
 def write_results(ctx: StudyContext, run: RunSpec, rows: list[dict], path: Path) -> Path:
     """The run's tidy results with provenance on every row."""
     prov = ctx.provenance
-    fixed = {"run": run.run_id, "schedule": run.schedule.text, "seed": run.seed,
+    fixed = {"run": run.run_id, "schedule": run.schedule.text, "seed": run.seed, "train_sentences": run.regime,
              "code_version": prov["code"]["describe"], "params_hash": prov["params_hash"],
              "data_sha256sums": prov["data_sha256sums"], "encoder_sha256": ctx.encoder_id.get("weights_sha256")}
     buf = io.StringIO()

@@ -25,6 +25,8 @@ class TargetJob:
     #: where the resume checkpoint goes (None: no checkpoints)
     checkpoint_dir: Path | None = None
     progress: Callable[[str], None] | None = None
+    #: English SRL train sentences, drawn with ``seed`` (the run's target-size regime); None: all
+    train_sentences: int | None = None
 
     def checkpoints_in(self, folder: Path | None) -> TargetJob:
         return replace(self, checkpoint_dir=folder)

@@ -45,7 +45,7 @@ def train_joint_srl(job: TargetJob, run: RunSpec) -> tuple[SrlTraining, dict]:
                                                               job.checkpoint_dir, job.progress)
     cfg = config.srl
     seed = job.seed
-    srl_data = prepare_srl_data(config, data_root, tokenizer)
+    srl_data = prepare_srl_data(config, data_root, tokenizer, job.train_sentences, seed)
     tasks = [prepare_task(config, t, data_root, tokenizer) for t in run.schedule.tasks]
     torch.manual_seed(seed)  # head initialisation
     encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, None,

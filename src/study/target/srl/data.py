@@ -62,6 +62,12 @@ def srl_path(data_root: Path, language: str, split: str) -> Path:
     return Path(data_root) / "srl" / language / f"{split}{suffix}"
 
 
+def count_sentences(path: Path) -> int:
+    """Sentences in a CoNLL-U file without parsing it (each ends with a blank line)."""
+    with open(path, encoding="utf-8") as fh:
+        return sum(1 for line in fh if not line.strip())
+
+
 def load_split(path: Path, language: str, split: str, scope: str, max_sentences: int | None = None) -> SrlSplit:
     """Read ``path`` and apply the policies above; ``max_sentences`` keeps a prefix (smoke runs)."""
     # a prefix is enough when only a prefix is used (excluded sentences may need a few more)
@@ -77,6 +83,11 @@ def load_split(path: Path, language: str, split: str, scope: str, max_sentences:
         preds.append([p for p in sentence.predicates if in_scope(p, sentence, scope)])
     if max_sentences is not None:
         ids, preds = ids[:max_sentences], preds[:max_sentences]
+    return _split(srl, path, language, split, scope, ids, preds, excluded)
+
+
+def _split(srl: SrlFile, path: Path, language: str, split: str, scope: str, ids: list[int],
+           preds: list[list[Predicate]], excluded: int) -> SrlSplit:
     used = [srl.sentences[i] for i in ids]
     counts = count_scope(used, scope)
     report = FileReport(
@@ -91,6 +102,23 @@ def load_split(path: Path, language: str, split: str, scope: str, max_sentences:
         warnings=list(srl.warnings),
     )
     return SrlSplit(srl, language, split, ids, preds, report)
+
+
+def subsample_split(split: SrlSplit, n: int, seed: int, scope: str) -> SrlSplit:
+    """``n`` of the split's sentences drawn at random with ``seed``, in file order (a target-size regime).
+
+    The draw depends only on the seed, the size and the split, so every schedule of a seed trains on
+    the same sentences (paired), and another seed draws another subset (the replicates then vary the
+    training data too, as the question "with n sentences" implies).
+    """
+    total = len(split.sentence_ids)
+    if n > total:
+        raise ValueError(f"{split.report.path}: srl.train_sentences {n} is more than the {total} sentences "
+                         "this split has; use a smaller size or 'all'")
+    chosen = np.sort(np.random.default_rng([seed, n, 0x5E7]).choice(total, size=n, replace=False))
+    return _split(split.file, Path(split.report.path), split.language, split.split, scope,
+                  [split.sentence_ids[i] for i in chosen], [split.predicates[i] for i in chosen],
+                  split.report.sentences_excluded)
 
 
 # --------------------------------------------------------------------------- instances

@@ -18,6 +18,7 @@ from study.target.srl.data import (
     label_inventory,
     load_split,
     srl_path,
+    subsample_split,
 )
 from study.target.srl.model import SrlModel
 from study.training.batching import SeededBatchStream, collate_sentences, collate_tagging
@@ -77,11 +78,17 @@ class SrlData:
         return collate_tagging(chosen, self.pad_id, mark_predicate=True)
 
 
-def prepare_srl_data(config: StudyConfig, data_root: Path, tokenizer) -> SrlData:
-    """Read English train/dev under ``config.srl``'s scope and caps; encode the training instances."""
+def prepare_srl_data(config: StudyConfig, data_root: Path, tokenizer, train_sentences: int | None = None,
+                     seed: int = 0) -> SrlData:
+    """Read English train/dev under ``config.srl``'s scope and caps; encode the training instances.
+
+    ``train_sentences``: train on that many sentences drawn with ``seed`` (a target-size regime).
+    """
     cfg = config.srl
     wordpieces = WordPieceEncoder(tokenizer, cfg.optim.max_length)
     train = load_split(srl_path(data_root, "en", "train"), "en", "train", cfg.predicate_scope, cfg.max_train_sentences)
+    if train_sentences is not None:
+        train = subsample_split(train, train_sentences, seed, cfg.predicate_scope)
     dev = load_split(srl_path(data_root, "en", "dev"), "en", "dev", cfg.predicate_scope, cfg.max_dev_sentences)
     labels = label_inventory([train], cfg.formulation)
     label_ids = {label: i for i, label in enumerate(labels)}
@@ -103,7 +110,7 @@ def setup_srl_training(job: TargetJob) -> SrlSetup:
     """Read English train/dev, build instances, model and engine for ``job.config.srl``."""
     config, seed = job.config, job.seed
     cfg = config.srl
-    data = prepare_srl_data(config, job.data_root, job.tokenizer)
+    data = prepare_srl_data(config, job.data_root, job.tokenizer, job.train_sentences, seed)
     torch.manual_seed(seed)  # head initialisation
     encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, job.init_encoder_state,
                             config.encoder.freeze_bottom_layers)
