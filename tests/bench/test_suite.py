@@ -154,3 +154,24 @@ def test_mfu_is_against_the_fastest_gemm_and_the_other_precision_is_measured_onl
     monkeypatch.setattr(hardware, "cuda_available", lambda: False)
     assert other_precision(str(REPO / "params/default.yaml")) == ("no" if native else None)
     assert other_precision(str(REPO / "params/smoke.yaml")) == ("bf16" if native else None)
+
+
+def test_the_cost_model_is_checked_against_a_measured_study_it_was_not_fitted_to(tmp_path):
+    from study.bench.suite import _cost_rows, write_check_params
+    from study.config import load_params
+
+    check = load_params(write_check_params(REPO / "params" / "default.yaml", tmp_path / "check.yaml"))
+    default = load_params(REPO / "params" / "default.yaml")
+    assert check.schedules == ["none", "seq:mnli>squad_v1", "joint:mnli+squad_v1"]  # none and the primary pair
+    assert set(check.schedules) <= set(default.schedules) and check.seeds == [1]
+    assert check.srl.optim == default.srl.optim and check.intermediate.tasks == default.intermediate.tasks
+    assert check.runtime == default.runtime  # the shapes and settings the rates are per
+    assert check.intermediate.budget.per_task < default.intermediate.budget.per_task
+    rows = _cost_rows({"forecasts": {"cost_check_study": {"parts": {"SRL training": 900.0, "POS": 200.0}},
+                                     "default_study": {"parts": {"SRL training": 36000.0}}},
+                       "cost_check_study": {"seconds": 1000.0}})
+    assert rows[0]["value"].startswith("1100 s vs 1000 s (+10%)") and rows[0]["met"] is True
+    assert rows[1]["value"] == "10.00 h" and rows[1]["met"] is None
+    far = _cost_rows({"forecasts": {"cost_check_study": {"parts": {"SRL training": 1300.0}}},
+                      "cost_check_study": {"seconds": 1000.0}})
+    assert far[0]["met"] is False

@@ -34,7 +34,7 @@ def history_frame(history: list[dict], label: str) -> pd.DataFrame:
     df = pd.DataFrame(history)
     if df.empty:
         return df
-    long = df.melt(id_vars=["step"], value_vars=[c for c in df.columns if c not in {"step", "seconds"}],
+    long = df.melt(id_vars=["step"], value_vars=[c for c in df.columns if c not in {"step", "seconds", "eval_seconds"}],
                    var_name="metric", value_name="value")
     long["curve"] = label
     return long

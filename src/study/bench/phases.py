@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from study.bench.flops import gemm_flops, training_flops
+from study.bench.rates import overheads_from_study
 from study.infra.paths import cache_root
 
 
@@ -154,13 +155,23 @@ def phase_study(args) -> dict:
                                                    if "error" in ln.lower())[-1500:]
         timings_file = next((Path(tmp) / "reports").glob("*/timings.json"), None)
         timings = json.loads(timings_file.read_text()) if timings_file else {}
+        overheads = (overheads_from_study(timings_file.parent, Path(tmp) / "cache" / "stages")
+                     if timings_file and proc.returncode == 0 else None)
     if proc.returncode != 0:
         raise SystemExit(f"study run {args.params} failed (exit {proc.returncode}):\n{log}")
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"params": args.params, "seconds": seconds, "timings": timings,
+    return {"params": args.params, "seconds": seconds, "timings": timings, "overheads": overheads,
             "peak_rss_mb_largest_process": children.ru_maxrss / 1024,
             "children_user_seconds": children.ru_utime, "children_system_seconds": children.ru_stime,
             "runs_line": next((ln for ln in log.splitlines() if re.search(r"runs complete", ln)), "")}
+
+
+def phase_rates(args) -> dict:
+    """The cost model's rates for ``--params``' shapes on this machine (:mod:`study.bench.rates`)."""
+    from study.bench.rates import measure_rates
+    from study.infra.paths import default_data_root
+
+    return measure_rates(Path(args.params), default_data_root(), steps=args.steps)
 
 
 def phase_analysis_shape(args) -> dict:
@@ -173,8 +184,8 @@ def phase_analysis_shape(args) -> dict:
         return time_analysis(Path(args.model), load_params(Path(args.params)), default_data_root(), Path(tmp))
 
 
-PHASES = {"gemm": phase_gemm, "analysis_shape": phase_analysis_shape, "srl_engine": phase_srl_engine,
-          "trainer": phase_trainer, "scoring": phase_scoring, "study": phase_study}
+PHASES = {"gemm": phase_gemm, "rates": phase_rates, "analysis_shape": phase_analysis_shape,
+          "srl_engine": phase_srl_engine, "trainer": phase_trainer, "scoring": phase_scoring, "study": phase_study}
 
 
 def main(argv: list[str] | None = None) -> int:

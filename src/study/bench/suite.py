@@ -13,12 +13,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from study.infra.atomic import write_text
 from study.infra.errors import StudyError
-from study.infra.hardware import precision_label
+from study.infra.hardware import precision_label, rates_file
+from study.orchestration.cost import predict_study
 
 #: glibc malloc settings tried against the default allocator (the issue saw half the CPU time in the
 #: kernel): keep freed memory in the heap instead of returning it to the OS and faulting it back in.
@@ -121,6 +122,17 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
     if "smoke" not in options.skip:
         r["smoke_study"] = _run_phase("smoke_study", phases_dir, ["study", "--params", options.smoke_params],
                                       log=log, reuse=options.reuse)
+    if "cost" not in options.skip:
+        r["rates"] = _run_phase("rates", phases_dir, ["rates", "--params", options.params], log=log,
+                                reuse=options.reuse)
+        if "smoke_study" in r:  # kernels, notebooks and rendering per run, measured on the smoke study
+            r["rates"]["overheads"] = {**r["smoke_study"]["overheads"], "measured_on": options.smoke_params}
+        write_text(rates_file(out_dir, r["rates"]["machine"]), json.dumps(r["rates"], indent=2) + "\n")
+        check = write_check_params(Path(options.params), out_dir / "cost-check.yaml")
+        r["cost_check_study"] = _run_phase("cost_check_study", phases_dir, ["study", "--params", str(check)],
+                                           log=log, reuse=options.reuse)
+        r["forecasts"] = {name: asdict(predict_study(Path(params), r["rates"])) for name, params in
+                          (("cost_check_study", check), ("default_study", options.params))}
     if options.default_study:
         r["default_study"] = _run_phase("default_study", phases_dir, ["study", "--params", options.params],
                                         log=log, reuse=options.reuse)
@@ -133,6 +145,34 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
     write_text(out_dir / "bench.json", json.dumps(report, indent=2) + "\n")
     write_text(out_dir / "bench.md", format_markdown(report) + "\n")
     return report
+
+
+#: the cost model's out-of-sample check: the params' shapes and schedules, one seed, short budgets
+CHECK_OVERRIDES = {"study_name": "cost-check", "seeds": [1],
+                   "intermediate": {"budget": {"unit": "steps", "per_task": 10}, "eval_every": 10},
+                   "srl": {"budget": {"unit": "steps", "per_task": 60}, "eval_every": 30, "max_eval_sentences": 100},
+                   "pos": {"budget": {"unit": "steps", "per_task": 20}, "eval_every": 10}}
+
+
+def write_check_params(params: Path, out: Path) -> Path:
+    """``params`` with :data:`CHECK_OVERRIDES`, none and the primary pair only: a study of minutes, not hours.
+
+    It is not the study the rates were measured on, so its measured time tests the forecast; it
+    shares the shapes (batch sizes, lengths, encoder, precision), which the rates are per.
+    """
+    import yaml
+
+    from study.analysis.compare import primary_pair
+    from study.config import load_params, read_yaml
+    from study.config.loading import deep_merge
+
+    config = load_params(params)
+    data = deep_merge(read_yaml(params), CHECK_OVERRIDES)
+    wanted = ["none", *(primary_pair(config) or ())]
+    data["schedules"] = [s.text for s in config.parsed_schedules() if s.text in wanted] or data["schedules"][:3]
+    data.pop("data_root", None)
+    write_text(out, yaml.safe_dump(data, sort_keys=False))
+    return out
 
 
 def other_precision(params: str) -> str | None:
@@ -256,13 +296,36 @@ def _table(r: dict) -> list[dict]:
                              "<= 120 s", s["seconds"] <= 120,
                              f"{s['files']} files, {s['sentences']} sentences, {s['predicates']} predicates;{avg} "
                              f"peak RSS {s['peak_rss_mb']:.0f} MB"))
-    for key, target, limit in (("smoke_study", "<= 180 s", 180), ("default_study", "<= 2700 s", 2700)):
+    rows += _cost_rows(r)
+    for key, target, limit in (("smoke_study", "<= 180 s", 180), ("default_study", "<= 7200 s", 7200)):
         s = r.get(key)
         if s:
             runs = s.get("timings", {}).get("runs", {})
             rows.append(_row(f"{key.replace('_', ' ')} end to end", f"{s['seconds']:.0f} s", target,
                              s["seconds"] <= limit, f"{len(runs)} runs; largest process peak "
                              f"{s['peak_rss_mb_largest_process']:.0f} MB; per phase in phases/{key}.json"))
+    return rows
+
+
+def _cost_rows(r: dict) -> list[dict]:
+    """The cost model's forecasts against the studies measured in this suite (within 25% is the target)."""
+    rows = []
+    for key in ("cost_check_study", "default_study"):
+        predicted = r.get("forecasts", {}).get(key)
+        if predicted is None:
+            continue
+        seconds = sum(predicted["parts"].values())
+        measured = r.get(key, {}).get("seconds")
+        top = ", ".join(f"{name} {v / 60:.0f} min" for name, v in
+                        sorted(predicted["parts"].items(), key=lambda kv: -kv[1])[:3])
+        if measured:
+            error = seconds / measured - 1
+            rows.append(_row(f"cost model: {key.replace('_', ' ')} predicted vs measured",
+                             f"{seconds:.0f} s vs {measured:.0f} s ({100 * error:+.0f}%)", "within 25%",
+                             abs(error) <= 0.25, f"{top}; `study plan` from phases/rates.json"))
+        else:
+            rows.append(_row(f"cost model: {key.replace('_', ' ')} predicted", f"{seconds / 3600:.2f} h", "", None,
+                             f"{top}; not measured in this suite (`--default-study` runs it)"))
     return rows
 
 

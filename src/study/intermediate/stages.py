@@ -162,6 +162,7 @@ class StageOutcome:
     best_metrics: dict
     seconds: float
     data: dict = field(default_factory=dict)
+    step_seconds: list[float] = field(default_factory=list)
 
 
 def train_stage(
@@ -209,4 +210,5 @@ def train_stage(
     state = encoder_state(engine.unwrapped.encoder)  # the caller removes the resume checkpoint once stored
     data = {t.name: {"train": len(t.train), "dev": len(t.dev), "answer_beyond_window": t.beyond_window,
                      "report": vars(t.data.report), **t.data.extra} for t in tasks}
-    return StageOutcome(state, result.history, consumed, result.best_step, result.best_metrics, result.seconds, data)
+    return StageOutcome(state, result.history, consumed, result.best_step, result.best_metrics, result.seconds, data,
+                        result.step_seconds)

@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from study.infra.hardware import machine_key, rates_file
 from study.infra.paths import repo_root
+from study.orchestration.cost import Forecast, MissingRates, bench_dir, forecast, format_forecast, load_rates
 from study.orchestration.run import StudyContext, open_study
 from study.tasks.registry import get_task
 
@@ -44,6 +46,11 @@ class Plan:
     target_steps_per_run: int
     budget_note: str
     estimate: dict | None = None
+    #: wall time on this machine from its measured rates (None: not measured here)
+    forecast: Forecast | None = None
+    rates_path: str = ""
+    #: why there is no forecast although rates were measured here
+    forecast_missing: str = ""
 
 
 def _stage_steps(config, tasks: tuple[str, ...]) -> int:
@@ -53,13 +60,15 @@ def _stage_steps(config, tasks: tuple[str, ...]) -> int:
     return -1  # examples/epochs depend on data sizes: shown as "per budget"
 
 
-def plan_study(params_file: Path, throughput_file: Path | None = None) -> Plan:
-    """Expand the grid into stages (no training, no encoder build)."""
+def plan_study(params_file: Path, throughput_file: Path | None = None, rates: dict | None = None) -> Plan:
+    """Expand the grid into stages (no training, no encoder build); forecast with this machine's rates."""
     ctx = open_study(params_file, build=False)
     stages: dict[str, StagePlan] = {}
+    specs = {}
     scratch = 0
     for run in ctx.runs():
         for spec in ctx.stages(run):
+            specs[spec.key] = spec
             plan = stages.setdefault(spec.key, StagePlan(spec.key, spec.label, spec.parent,
                                                          steps=_stage_steps(ctx.config, spec.tasks)))
             plan.runs.append(run.run_id)
@@ -74,6 +83,16 @@ def plan_study(params_file: Path, throughput_file: Path | None = None) -> Plan:
     plan = Plan(ctx.config.study_name, len(ctx.runs()), list(stages.values()), reuse, scratch,
                 int(srl.per_task) if srl.unit == "steps" else -1, note)
     plan.estimate = estimate_compute(ctx, plan, throughput_file)
+    rates = rates if rates is not None else load_rates()
+    plan.rates_path = str(rates_file(bench_dir(), machine_key()))
+    if rates is not None:
+        from study.orchestration.run import run_is_done
+
+        try:
+            plan.forecast = forecast(ctx, rates, [specs[p.key] for p in plan.stages if not p.cached],
+                                     [r for r in ctx.runs() if not run_is_done(ctx, r)])
+        except MissingRates as exc:
+            plan.forecast_missing = str(exc)
     return plan
 
 
@@ -104,8 +123,7 @@ def stage_sequences(ctx: StudyContext, tasks: tuple[str, ...]) -> int | None:
 
 def target_sequences(ctx: StudyContext) -> dict[str, int]:
     """Per run: SRL and POS training sequences, and sentences scored zero-shot (from the local bundle)."""
-    from study.target.srl.data import count_sentences, load_split, srl_path
-    from study.target.srl.evaluate import target_files
+    from study.target.srl.data import load_split, srl_path
 
     cfg = ctx.config
     train = load_split(srl_path(ctx.data_root, "en", "train"), "en", "train", cfg.srl.predicate_scope,
@@ -113,12 +131,23 @@ def target_sequences(ctx: StudyContext) -> dict[str, int]:
     srl_units = len(train.sentence_ids) if cfg.srl.encoding == "per_sentence" else train.report.predicates_kept
     srl = _budget_examples(cfg.srl.budget, cfg.srl.optim.batch_size, srl_units) or 0
     pos = _budget_examples(cfg.pos.budget, cfg.pos.optim.batch_size, len(train.sentence_ids)) if cfg.pos.enabled else 0
-    scored = 0
-    for _lang, _split, path in target_files(ctx.data_root, ctx.languages, cfg.srl.splits, cfg.srl.gold_sets):
-        n = count_sentences(path)
-        scored += min(n, cfg.srl.max_eval_sentences or n)
+    scored = count_scored_sentences(ctx)
     factor = 1 if cfg.srl.encoding == "per_sentence" else 2.5  # about 2.5 kept predicates per sentence
     return {"srl": int(srl), "pos": int(pos or 0), "scored": int(scored * factor)}
+
+
+def count_scored_sentences(ctx: StudyContext, pos: bool = False) -> int:
+    """Sentences a run scores zero-shot: SRL's target files, or POS's test files (English and every language)."""
+    from study.target.srl.data import count_sentences, srl_path
+    from study.target.srl.evaluate import target_files
+
+    cfg = ctx.config
+    if pos:
+        paths = [srl_path(ctx.data_root, lang, "test") for lang in ["en", *ctx.languages]]
+    else:
+        paths = [p for _, _, p in target_files(ctx.data_root, ctx.languages, cfg.srl.splits, cfg.srl.gold_sets)]
+    cap = cfg.srl.max_eval_sentences
+    return sum(min(n, cap or n) for n in map(count_sentences, paths))
 
 
 def load_throughput(arch: str, precision: str, path: Path | None = None) -> dict | None:
@@ -178,6 +207,13 @@ def format_plan(plan: Plan) -> str:
                       f"{plan.steps_from_scratch} ({saved} saved, {ratio:.2f}x)"]
         todo = sum(max(p.steps, 0) for p in plan.stages if not p.cached)
         lines.append(f"still to train: {todo} intermediate steps in {sum(not p.cached for p in plan.stages)} stage(s)")
+    if plan.forecast is not None:
+        lines += ["", *format_forecast(plan.forecast)]
+    elif plan.forecast_missing:
+        lines += ["", f"no wall-time forecast: {plan.forecast_missing}"]
+    else:
+        lines += ["", "no wall-time forecast: this machine's rates are not measured (`study bench --rates PARAMS` "
+                      f"measures them into {plan.rates_path})"]
     est = plan.estimate
     if est:
         lines += ["", f"estimated compute still to do: {est['device_hours']:,.1f} device hours "

@@ -221,15 +221,19 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
         layout.predictions_dir(run_dir).mkdir(parents=True, exist_ok=True)
     live().phase("SRL training" if run.schedule.kind != "joint+srl" else "joint SRL training")
     srl, consumed = train_target_srl(job, run, cache)
+    t_scoring = time.perf_counter()
     rows, reports = score_target_srl(ctx, run, srl, cache / "srl_model", progress) if main else ([], [])
     rows.append(dev_selection_row(srl))
     history = srl_history(srl, reports, consumed, run)
+    history["srl_scoring_seconds"] = round(time.perf_counter() - t_scoring, 2)
     if trains_pos(ctx.config, run):
         live().phase("POS training")
         pos = train_pos(job.checkpoints_in(cache / "pos"))
+        t_scoring = time.perf_counter()
         if main:
             rows += evaluate_pos(pos, ctx.data_root, ctx.languages, ctx.config.srl.max_eval_sentences)
-        history.update({"pos": pos.result.history, "pos_best_step": pos.result.best_step})
+        history.update({"pos": pos.result.history, "pos_best_step": pos.result.best_step,
+                        "pos_scoring_seconds": round(time.perf_counter() - t_scoring, 2)})
     if not main:  # the other DDP processes wait for the main one's files
         distributed.barrier()
         return run_dir / "results.csv"

@@ -191,6 +191,10 @@ class TrainResult:
     best_metrics: dict = field(default_factory=dict)
     resumed_from: int = 0
     seconds: float = 0.0
+    #: of ``seconds``, the time in dev evaluations (the cost model tells training and evaluation apart)
+    eval_seconds: float = 0.0
+    #: wall seconds of each step run here (batch, forward, backward, update), for the cost model's rates
+    step_seconds: list[float] = field(default_factory=list)
     examples_seen: int = 0
 
 
@@ -343,8 +347,10 @@ class Engine:
         progress.update(step, self.total_steps, detail="")
         self.model.train()
         while step < self.total_steps:
+            t_step = time.perf_counter()
             batch = to_device(next(stream), self.device)
             loss = float(self._train_step(batch, loss_fn))
+            result.step_seconds.append(time.perf_counter() - t_step)
             step += 1
             if not math.isfinite(loss):
                 raise StudyError(
@@ -363,7 +369,10 @@ class Engine:
             running, since, examples = 0.0, 0, 0
             if evaluate is not None:
                 progress.update(step, detail="dev evaluation")
+                t_eval = time.perf_counter()
                 metrics = self._evaluate(evaluate)
+                record["eval_seconds"] = round(time.perf_counter() - t_eval, 2)
+                result.eval_seconds += record["eval_seconds"]
                 progress.update(step, detail="")
                 record.update(metrics)
                 selection.observe(step, metrics, lambda: trainable_state(self.unwrapped))

@@ -1,0 +1,157 @@
+"""The rates the cost model predicts from, measured on this machine for a params file's shapes.
+
+Each training shape the params use (every intermediate task at its batch and length, English SRL,
+POS) trains ``steps`` optimizer steps through the study's own code and is then evaluated once on
+its dev set, so a step and an evaluation cost what they cost in a run; data preparation (reading
+and encoding) is timed apart. Zero-shot scoring is timed on the first ``score_sentences`` sentences
+of every target file. Per-run and per-study overheads (kernels, notebooks, rendering) come from a
+whole study run (:func:`overheads_from_study`). ``study plan`` turns these into a wall-time forecast
+(:mod:`study.orchestration.cost`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from study.config import StudyConfig, load_params
+from study.infra.hardware import machine_key
+
+
+def _shape(batch_size: int, max_length: int, **extra) -> dict:
+    return {"batch_size": batch_size, "max_length": max_length, **extra}
+
+
+#: steps left out of a rate: the first steps of a fit pay for allocator and kernel warm-up
+WARMUP_STEPS = 2
+
+
+def _fit_rates(result) -> tuple[float, float]:
+    """(mean seconds per training step after warm-up, seconds of the one dev evaluation) of a fit."""
+    steps = result.step_seconds[WARMUP_STEPS:] or result.step_seconds
+    return float(sum(steps) / len(steps)), float(result.history[-1].get("eval_seconds", 0.0))
+
+
+def measure_intermediate(config: StudyConfig, task: str, data_root: Path, tokenizer, steps: int) -> dict:
+    """One intermediate task: prepare its data, ``steps`` steps of a single-task stage, one dev evaluation."""
+    from study.intermediate.stages import prepare_task, train_stage
+
+    t0 = time.perf_counter()
+    prepared = prepare_task(config, task, data_root, tokenizer)
+    prep = time.perf_counter() - t0
+    short = config.model_copy(update={"intermediate": config.intermediate.model_copy(update={
+        "budget": config.intermediate.budget.model_copy(update={"unit": "steps", "per_task": steps}),
+        "eval_every": steps})})
+    outcome = train_stage(short, [prepared], seed=1, pad_id=tokenizer.pad_token_id, init_state=None,
+                          checkpoint_dir=None)
+    per_step, evaluation = _fit_rates(outcome)
+    return {**_shape(prepared.optim.batch_size, prepared.optim.max_length), "steps": steps,
+            "seconds_per_step": per_step, "eval_seconds": evaluation, "dev_examples": len(prepared.dev),
+            "train_examples": len(prepared.train), "prepare_seconds": prep}
+
+
+def measure_srl(config: StudyConfig, data_root: Path, tokenizer, steps: int) -> tuple[dict, object]:
+    """English SRL: data preparation, ``steps`` training steps, one English dev evaluation (and the model)."""
+    from study.target.job import TargetJob
+    from study.target.srl.train import setup_srl_training
+
+    srl = config.srl
+    short = config.model_copy(update={"srl": srl.model_copy(update={
+        "budget": srl.budget.model_copy(update={"unit": "steps", "per_task": steps}), "eval_every": steps})})
+    t0 = time.perf_counter()
+    setup = setup_srl_training(TargetJob(short, data_root, 1, tokenizer))
+    prep = time.perf_counter() - t0
+    result = setup.engine.fit(setup.batches, setup.loss_fn, setup.evaluate)
+    per_step, evaluation = _fit_rates(result)
+    return {**_shape(srl.optim.batch_size, srl.optim.max_length, encoding=srl.encoding), "steps": steps,
+            "seconds_per_step": per_step, "eval_seconds": evaluation,
+            "dev_sentences": len(setup.dev_split.sentence_ids), "train_instances": len(setup.instances),
+            "train_sentences": len(setup.train_split.sentence_ids),
+            "prepare_seconds": prep}, setup.srl
+
+
+def measure_pos(config: StudyConfig, data_root: Path, tokenizer, steps: int, languages: list[str],
+                score_sentences: int) -> dict:
+    """POS: ``steps`` training steps and one dev evaluation, then scoring a prefix of every test file."""
+    from study.target.job import TargetJob
+    from study.target.pos import evaluate_pos, train_pos
+    from study.target.srl.data import count_sentences, srl_path
+
+    pos = config.pos
+    short = config.model_copy(update={"pos": pos.model_copy(update={
+        "budget": pos.budget.model_copy(update={"unit": "steps", "per_task": steps}), "eval_every": steps})})
+    t0 = time.perf_counter()
+    trained = train_pos(TargetJob(short, data_root, 1, tokenizer))
+    total = time.perf_counter() - t0
+    per_step, evaluation = _fit_rates(trained.result)
+    t1 = time.perf_counter()
+    rows = evaluate_pos(trained, data_root, languages, score_sentences)
+    scoring = time.perf_counter() - t1
+    scored = sum(min(score_sentences, count_sentences(srl_path(data_root, lang, "test")))
+                 for lang in ["en", *languages])
+    return {**_shape(pos.optim.batch_size, pos.optim.max_length), "steps": steps, "seconds_per_step": per_step,
+            "eval_seconds": evaluation, "prepare_seconds": total - trained.result.seconds,
+            "scoring_seconds": scoring, "scoring_files": len(rows), "scoring_sentences": scored,
+            "seconds_per_scored_sentence": scoring / max(1, scored)}
+
+
+def measure_scoring(config: StudyConfig, data_root: Path, srl_model, languages: list[str],
+                    score_sentences: int) -> dict:
+    """Zero-shot SRL scoring of the first ``score_sentences`` sentences of every target file."""
+    from study.target.srl.evaluate import evaluate_srl, target_files
+
+    files = target_files(data_root, languages, config.srl.splits, config.srl.gold_sets)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        _, reports = evaluate_srl(srl_model, files, Path(tmp), score_sentences)
+        seconds = time.perf_counter() - t0
+    sentences = int(sum(r["sentences"] for r in reports))
+    return {"files": len(files), "sentences": sentences, "seconds": seconds,
+            "seconds_per_sentence": seconds / max(1, sentences)}
+
+
+def measure_rates(params_file: Path, data_root: Path, steps: int = 10, score_sentences: int = 100) -> dict:
+    """Every rate ``study plan`` needs for ``params_file``'s shapes on this machine."""
+    from study.data.languages import resolve_languages
+    from study.encoder.load import load_tokenizer
+    from study.training.engine import set_threads
+
+    config = load_params(Path(params_file))
+    set_threads(config.runtime.num_threads)  # as a run sets them, so the rates are filed under its thread count
+    tokenizer = load_tokenizer(config.encoder.name)
+    languages = resolve_languages(config, data_root)
+    used = sorted({t for s in config.parsed_schedules() for t in s.tasks})
+    intermediate = {t: measure_intermediate(config, t, data_root, tokenizer, steps) for t in used}
+    srl, model = measure_srl(config, data_root, tokenizer, steps)
+    scoring = measure_scoring(config, data_root, model, languages, score_sentences)
+    pos = measure_pos(config, data_root, tokenizer, steps, languages, score_sentences) if config.pos.enabled else None
+    return {"machine": machine_key(), "measured": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "params": str(params_file), "encoder": config.encoder.name,
+            "precision": config.runtime.mixed_precision, "optimizer": config.runtime.optimizer,
+            "intermediate": intermediate, "srl": srl, "srl_scoring": scoring, "pos": pos}
+
+
+def overheads_from_study(study_dir: Path, stages_dir: Path) -> dict:
+    """Per-run and per-study seconds that are neither training, evaluation nor scoring, from a finished study.
+
+    A run's wall time (``timings.json``) minus what its history records (SRL and POS fits, scoring)
+    and minus the intermediate stages trained for it, averaged over runs; the study's own notebooks
+    (01, 04) and the rest of the invocation are the per-study part.
+    """
+    timings = json.loads((Path(study_dir) / "timings.json").read_text())
+    compute = 0.0
+    for run in timings["runs"]:
+        history = json.loads((Path(study_dir) / "runs" / run / "history.json").read_text())
+        compute += history["srl"][-1]["seconds"] + history.get("srl_scoring_seconds", 0.0)
+        if history.get("pos"):
+            compute += history["pos"][-1]["seconds"] + history.get("pos_scoring_seconds", 0.0)
+    for done in Path(stages_dir).glob("*/DONE.json"):
+        compute += float(json.loads((done.parent / "stage.json").read_text()).get("seconds", 0.0))
+    runs = len(timings["runs"])
+    per_run = (timings["runs_seconds"] - compute) / max(1, runs)
+    study = timings["total"]["seconds"] - timings["runs_seconds"]
+    return {"per_run_seconds": per_run, "per_study_seconds": study, "runs": runs,
+            "runs_seconds": timings["runs_seconds"], "compute_seconds": compute}

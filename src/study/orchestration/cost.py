@@ -1,0 +1,177 @@
+"""The cost model: a study's wall time on this machine, from rates measured here (:mod:`study.bench.rates`).
+
+What is still to compute is counted from the grid: intermediate stages not yet cached (their steps,
+dev evaluations and data preparation), runs not yet done (English SRL steps, evaluations, zero-shot
+scoring of every target sentence, POS where it is trained, data preparation) and the measured
+per-run and per-study overheads. A shape the rates were not measured at (another batch size or
+length) is scaled by batch x length and named in the forecast's warnings; so is another precision
+or optimizer. One process, the jobs of a study run one after another.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from study.config import RunSpec
+from study.infra.errors import StudyError
+from study.infra.hardware import machine_key, rates_file
+from study.infra.paths import reports_root
+
+
+class MissingRates(StudyError):
+    """The measured rates do not cover a task the study trains."""
+
+
+@dataclass
+class Forecast:
+    """Predicted seconds per part of the work, what they rest on, and where the rates had to be stretched."""
+
+    parts: dict[str, float]
+    basis: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        return float(sum(self.parts.values()))
+
+
+def bench_dir() -> Path:
+    """Where ``study bench`` writes by default, and so where ``study plan`` looks for this machine's rates."""
+    return reports_root() / "bench"
+
+
+def load_rates(directory: Path | None = None) -> dict | None:
+    """This machine's measured rates (None when the benchmark has not measured them here)."""
+    path = rates_file(Path(directory or bench_dir()), machine_key())
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _evaluations(steps: int, every: int) -> int:
+    """Dev evaluations of a fit: one at every multiple of ``every`` and one at the last step."""
+    return steps // every + (1 if steps % every else 0)
+
+
+def _step_seconds(measured: dict, batch_size: int, max_length: int, what: str, warnings: list[str]) -> float:
+    scale = (batch_size * max_length) / (measured["batch_size"] * measured["max_length"])
+    if scale != 1:
+        warnings.append(f"{what}: measured at batch {measured['batch_size']} x {measured['max_length']}, scaled to "
+                        f"{batch_size} x {max_length}")
+    return measured["seconds_per_step"] * scale
+
+
+def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec]) -> Forecast:
+    """Seconds for ``stages_to_train`` (StageSpecs) and ``runs_to_do`` of the study ``ctx`` with ``rates``."""
+    from study.intermediate.stages import sampler_probabilities
+    from study.orchestration.plan import count_scored_sentences
+    from study.orchestration.run import trains_pos
+    from study.training.engine import budget_steps
+
+    cfg = ctx.config
+    warnings: list[str] = []
+    for key in ("precision", "optimizer"):
+        ran = cfg.runtime.mixed_precision if key == "precision" else cfg.runtime.optimizer
+        if rates.get(key) != ran:
+            warnings.append(f"rates measured with {key} {rates.get(key)}, the study uses {ran}")
+    if rates.get("encoder") != cfg.encoder.name:
+        warnings.append(f"rates measured for {rates.get('encoder')}, the study uses {cfg.encoder.name}")
+    inter = cfg.intermediate
+    parts = dict.fromkeys(("intermediate training", "intermediate dev evaluation", "SRL training",
+                           "SRL dev evaluation", "SRL zero-shot scoring", "POS", "data preparation",
+                           "per-run overhead", "per-study overhead"), 0.0)
+
+    def task_rate(task: str) -> dict:
+        return rates["intermediate"][task]
+
+    missing = sorted({t for s in stages_to_train for t in s.tasks} - set(rates["intermediate"])
+                     | {t for r in runs_to_do if r.schedule.kind == "joint+srl" for t in r.schedule.tasks}
+                     - set(rates["intermediate"]))
+    if missing:
+        raise MissingRates(f"no rates measured here for task(s) {', '.join(missing)} (`study bench --params "
+                           "<this params file>` measures a file's shapes)")
+    for stage in stages_to_train:
+        tasks = list(stage.tasks)
+        measured = [task_rate(t) for t in tasks]
+        optim = [(inter.tasks[t].optim or inter.optim) for t in tasks]
+        steps = sum(budget_steps(inter.budget, m["train_examples"], o.batch_size)  # as stages.stage_steps counts
+                    for m, o in zip(measured, optim, strict=True))
+        share = (sampler_probabilities(inter.sampler, [m["train_examples"] for m in measured]) if len(tasks) > 1
+                 else np.ones(1))
+        per_step = sum(p * _step_seconds(m, o.batch_size, o.max_length, t, warnings)
+                       for p, m, o, t in zip(share, measured, optim, tasks, strict=True))
+        parts["intermediate training"] += steps * per_step
+        parts["intermediate dev evaluation"] += (_evaluations(steps, inter.eval_every)
+                                                 * sum(m["eval_seconds"] for m in measured))
+        parts["data preparation"] += sum(m["prepare_seconds"] for m in measured)
+    srl, srl_cfg = rates["srl"], cfg.srl
+    if srl.get("encoding") != srl_cfg.encoding:
+        warnings.append(f"SRL measured with {srl.get('encoding')} encoding, the study uses {srl_cfg.encoding}")
+    srl_step = _step_seconds(srl, srl_cfg.optim.batch_size, srl_cfg.optim.max_length, "srl", warnings)
+    scored = count_scored_sentences(ctx)
+    for run in runs_to_do:
+        # instances are sentences (per-sentence encoding) or predicates: a subset has its share of them
+        sentences = srl.get("train_sentences", srl["train_instances"])
+        units = (round(srl["train_instances"] * run.train_sentences / sentences) if run.train_sentences
+                 else srl["train_instances"])
+        steps = budget_steps(srl_cfg.budget, units, srl_cfg.optim.batch_size)
+        evaluations = _evaluations(steps, srl_cfg.eval_every)
+        if run.schedule.kind == "joint+srl":  # the mixture adds each intermediate task's own steps
+            extra = [budget_steps(inter.budget, task_rate(t)["train_examples"], task_rate(t)["batch_size"])
+                     for t in run.schedule.tasks]
+            optim = [(inter.tasks[t].optim or inter.optim) for t in run.schedule.tasks]
+            parts["intermediate training"] += sum(
+                n * _step_seconds(task_rate(t), o.batch_size, o.max_length, t, warnings)
+                for n, o, t in zip(extra, optim, run.schedule.tasks, strict=True))
+            evaluations = _evaluations(steps + sum(extra), srl_cfg.eval_every)
+            parts["data preparation"] += sum(task_rate(t)["prepare_seconds"] for t in run.schedule.tasks)
+        parts["SRL training"] += steps * srl_step
+        parts["SRL dev evaluation"] += evaluations * srl["eval_seconds"]
+        parts["SRL zero-shot scoring"] += scored * rates["srl_scoring"]["seconds_per_sentence"]
+        parts["data preparation"] += srl["prepare_seconds"]
+        if trains_pos(cfg, run) and rates.get("pos"):
+            pos, pos_cfg = rates["pos"], cfg.pos
+            pos_steps = budget_steps(pos_cfg.budget, sentences, pos_cfg.optim.batch_size)
+            parts["POS"] += (pos_steps * _step_seconds(pos, pos_cfg.optim.batch_size, pos_cfg.optim.max_length,
+                                                       "pos", warnings)
+                             + _evaluations(pos_steps, pos_cfg.eval_every) * pos["eval_seconds"]
+                             + pos["prepare_seconds"]
+                             + count_scored_sentences(ctx, pos=True) * pos["seconds_per_scored_sentence"])
+        parts["per-run overhead"] += rates.get("overheads", {}).get("per_run_seconds", 0.0)
+    if runs_to_do:
+        parts["per-study overhead"] = rates.get("overheads", {}).get("per_study_seconds", 0.0)
+    if "overheads" not in rates:
+        warnings.append("no overheads measured (kernels, notebooks, rendering): the forecast leaves them out")
+    m = rates["machine"]
+    basis = (f"rates measured {rates['measured']} on {m['cpu']} ({m['threads']} threads, {m['capability']}, torch "
+             f"{m['torch']}) for {rates['params']}: {rates['srl']['steps']} steps per shape, "
+             f"{rates['srl_scoring']['sentences']} scored sentences")
+    return Forecast({k: float(v) for k, v in parts.items() if v}, basis, list(dict.fromkeys(warnings)))
+
+
+def format_forecast(f: Forecast) -> list[str]:
+    """The forecast as the plan prints it: the total, then each part."""
+    lines = [f"predicted wall time on this machine: {_hours(f.seconds)} for what is still to compute"]
+    lines += [f"  {name:<28} {_hours(seconds):>9}" for name, seconds in
+              sorted(f.parts.items(), key=lambda kv: -kv[1])]
+    lines.append(f"  basis: {f.basis}")
+    lines += [f"  note: {w}" for w in f.warnings]
+    return lines
+
+
+def _hours(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.2f} h"
+    return f"{math.ceil(seconds / 60):d} min"
+
+
+def predict_study(params_file: Path, rates: dict) -> Forecast:
+    """The whole study from nothing (every stage and run), as a fresh ``study run`` computes it."""
+    from study.orchestration.run import open_study
+
+    ctx = open_study(Path(params_file), build=False)
+    stages = {spec.key: spec for run in ctx.runs() for spec in ctx.stages(run)}
+    return forecast(ctx, rates, list(stages.values()), ctx.runs())
