@@ -226,3 +226,19 @@ def test_a_study_without_the_axis_is_analysed_as_before():
     cols = ["target", "delta", "ci_low", "ci_high", "p_permutation", "p_adjusted", "hier_ci_low", "hier_ci_high"]
     pd.testing.assert_frame_equal(before[cols], after[cols])
     assert "With " not in answer(before)
+
+
+def test_intermediate_strength_is_each_stage_s_dev_score_over_runs():
+    from study.analysis.tables import intermediate_strength
+
+    rows = [{"run": f"r{seed}", "schedule": "seq:mnli>squad_v1", "seed": seed, "task": "intermediate",
+             "language": "en", "split": "dev", "metric": f"dev_{task}", "label": label, "value": value}
+            for seed, (m, q) in enumerate([(0.60, 0.30), (0.64, 0.34)], start=1)
+            for task, label, value in (("mnli", "stage 1 of 2: mnli (300 steps of mnli)", m),
+                                       ("squad_v1", "stage 2 of 2: squad_v1 (300 steps of squad_v1)", q))]
+    rows.append({"run": "r1", "schedule": "none", "seed": 1, "task": "srl", "language": "en", "split": "dev",
+                 "metric": "head_f1", "label": "", "value": 0.75})
+    table = intermediate_strength(pd.DataFrame(rows))
+    assert list(table.task) == ["mnli", "squad_v1"] and list(table["dev score"]) == [62.0, 32.0]
+    assert list(table.runs) == [2, 2] and table.stage.iloc[1].startswith("stage 2 of 2")
+    assert intermediate_strength(pd.DataFrame(rows[-1:])).empty  # runs from before it was recorded

@@ -95,3 +95,20 @@ def test_rates_of_a_task_never_measured_are_refused_by_name(tiny_params, tmp_pat
     del rates["intermediate"]["mnli"]
     with pytest.raises(MissingRates, match=r"no rates measured here for task\(s\) mnli"):
         forecast(ctx, rates, ctx.stages(ctx.runs()[0]), [])
+
+
+def test_rates_are_filed_under_this_machine_and_found_again(tmp_path):
+    import json
+
+    from study.infra.hardware import machine_key, rates_file
+    from study.orchestration.cost import load_rates
+
+    machine = machine_key()
+    path = rates_file(tmp_path, machine)
+    assert path.parent == tmp_path / "rates" and path.name.endswith(f"-{machine['threads']}t.json")
+    assert load_rates(tmp_path) is None
+    path.parent.mkdir()
+    path.write_text(json.dumps(_rates()))
+    assert load_rates(tmp_path)["srl"]["seconds_per_step"] == 0.5
+    other = rates_file(tmp_path, {**machine, "threads": machine["threads"] + 1})
+    assert other != path  # another thread count is another machine for the rates

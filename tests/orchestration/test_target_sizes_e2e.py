@@ -36,5 +36,8 @@ def test_two_target_sizes_share_the_stage_draw_their_subset_and_are_reported_apa
     assert set(results.train_sentences) == {"50", "all"}
     pos = results[results.task == "pos"]
     assert set(pos.train_sentences) == {"all"}  # POS once per encoder, at the largest size
+    strength = results[results.task == "intermediate"]  # the stage behind both sizes' effects, with its dev score
+    assert set(strength.label) == {"stage 1 of 1: mnli (4 steps of mnli)"} and len(strength) == 2
+    assert strength.value.astype(float).between(0, 1).all() and strength.value.nunique() == 1
     answer = json.loads((tmp_path / "reports" / "sizes" / "answer.json").read_text())
     assert all("English SRL train" in row for row in answer["table"])

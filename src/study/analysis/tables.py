@@ -221,6 +221,22 @@ def answer_table(run_level: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def intermediate_strength(results: pd.DataFrame) -> pd.DataFrame:
+    """Per schedule and stage: each intermediate task's English dev score (selected checkpoint), over seeds.
+
+    Accuracy for classification and multiple choice, exact match for QA, as x100; from the rows runs
+    write since intermediate strength is recorded (older runs have none).
+    """
+    rows = results[results.task == "intermediate"]
+    if rows.empty:
+        return pd.DataFrame(columns=["schedule", "stage", "task", "dev score", "sd", "runs"])
+    rows = rows.assign(task_name=rows.metric.str.removeprefix("dev_"), value=rows.value.astype(float) * 100)
+    table = rows.groupby(["schedule", "label", "task_name"], sort=False)["value"].agg(["mean", "std", "count"])
+    table = table.reset_index().rename(columns={"label": "stage", "task_name": "task", "mean": "dev score",
+                                                "std": "sd", "count": "runs"})
+    return table.round({"dev score": 1, "sd": 1})
+
+
 def written_summary(across: pd.DataFrame, per_language: pd.DataFrame, n_seeds: int) -> str:
     """Secondary descriptives over target sets and sentences, labelled as such (signed numbers, no verdicts).
 

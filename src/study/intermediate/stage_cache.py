@@ -108,6 +108,10 @@ class StageCache:
         except (OSError, json.JSONDecodeError, KeyError):
             return False
 
+    def record(self, key: str) -> dict:
+        """What a finished stage recorded (history, steps per task, dev scores), without its weights."""
+        return json.loads((self.path(key) / "stage.json").read_text(encoding="utf-8"))
+
     def load(self, key: str) -> tuple[dict[str, torch.Tensor], dict]:
         from safetensors.torch import load_file
 

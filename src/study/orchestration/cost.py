@@ -20,7 +20,7 @@ import numpy as np
 from study.config import RunSpec
 from study.infra.errors import StudyError
 from study.infra.hardware import machine_key, rates_file
-from study.infra.paths import reports_root
+from study.infra.paths import repo_root, reports_root
 
 
 class MissingRates(StudyError):
@@ -46,9 +46,16 @@ def bench_dir() -> Path:
 
 
 def load_rates(directory: Path | None = None) -> dict | None:
-    """This machine's measured rates (None when the benchmark has not measured them here)."""
-    path = rates_file(Path(directory or bench_dir()), machine_key())
-    return json.loads(path.read_text()) if path.is_file() else None
+    """This machine's measured rates: from ``study bench``'s folder, else the repository's committed ones.
+
+    None when neither has measured this machine.
+    """
+    folders = [Path(directory)] if directory else [bench_dir(), repo_root() / "reports" / "bench"]
+    for folder in folders:
+        path = rates_file(folder, machine_key())
+        if path.is_file():
+            return json.loads(path.read_text())
+    return None
 
 
 def _evaluations(steps: int, every: int) -> int:
@@ -175,3 +182,23 @@ def predict_study(params_file: Path, rates: dict) -> Forecast:
     ctx = open_study(Path(params_file), build=False)
     stages = {spec.key: spec for run in ctx.runs() for spec in ctx.stages(run)}
     return forecast(ctx, rates, list(stages.values()), ctx.runs())
+
+
+def forecast_runs(ctx, runs: list[RunSpec], rates: dict) -> Forecast:
+    """``runs`` and the stages they need that are not cached yet (what ``study run`` is about to compute)."""
+    stages = {spec.key: spec for run in runs for spec in ctx.stages(run) if not ctx.stage_cache.is_done(spec.key)}
+    return forecast(ctx, rates, list(stages.values()), runs)
+
+
+def forecast_line(ctx, runs: list[RunSpec]) -> str | None:
+    """One line for ``study run``'s log: the forecast for ``runs`` here, or None without rates for them."""
+    rates = load_rates()
+    if rates is None or not runs:
+        return None
+    try:
+        f = forecast_runs(ctx, runs, rates)
+    except (MissingRates, KeyError, ValueError, OSError):  # a courtesy line: it never stops a study
+        return None
+    largest = max(f.parts, key=f.parts.get)
+    return (f"cost model: {_hours(f.seconds)} for these {len(runs)} run(s) on this machine (largest part: "
+            f"{largest}, {_hours(f.parts[largest])}; `study plan` has the breakdown)")

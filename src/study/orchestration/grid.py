@@ -30,6 +30,7 @@ from study.infra.hardware import precision_label
 from study.infra.live import PROGRESS_ENV, live
 from study.infra.lock import LOCK_ENV, StudyLock
 from study.infra.paths import repo_root
+from study.orchestration.cost import forecast_line
 from study.orchestration.executors import ExecutorSpec, RunExecutor, make_executor
 from study.orchestration.live_view import LiveView
 from study.orchestration.notebooks import execute_notebook, render_html
@@ -187,6 +188,9 @@ def prepare(ctx: StudyContext, params_file: Path, max_runs: int | None, schedule
         log(f"{len(outcomes)} run(s) already complete: skipped")
     published = repo_root() / "reports" / "published" / ctx.config.study_name / "timings.json"
     log(sitting_estimate([study_dir / "timings.json", published], len(todo)))
+    forecast = forecast_line(ctx, todo)
+    if forecast:
+        log(forecast)
     if todo:
         log("Ctrl-C stops at any time; the same command resumes (finished runs and stages are kept)")
     return Sitting(ctx, params, runs, todo, deferred, outcomes, timings, started, t0)

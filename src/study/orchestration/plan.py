@@ -14,7 +14,7 @@ from pathlib import Path
 
 from study.infra.hardware import machine_key, rates_file
 from study.infra.paths import repo_root
-from study.orchestration.cost import Forecast, MissingRates, bench_dir, forecast, format_forecast, load_rates
+from study.orchestration.cost import Forecast, MissingRates, bench_dir, forecast_runs, format_forecast, load_rates
 from study.orchestration.run import StudyContext, open_study
 from study.tasks.registry import get_task
 
@@ -64,11 +64,9 @@ def plan_study(params_file: Path, throughput_file: Path | None = None, rates: di
     """Expand the grid into stages (no training, no encoder build); forecast with this machine's rates."""
     ctx = open_study(params_file, build=False)
     stages: dict[str, StagePlan] = {}
-    specs = {}
     scratch = 0
     for run in ctx.runs():
         for spec in ctx.stages(run):
-            specs[spec.key] = spec
             plan = stages.setdefault(spec.key, StagePlan(spec.key, spec.label, spec.parent,
                                                          steps=_stage_steps(ctx.config, spec.tasks)))
             plan.runs.append(run.run_id)
@@ -89,8 +87,7 @@ def plan_study(params_file: Path, throughput_file: Path | None = None, rates: di
         from study.orchestration.run import run_is_done
 
         try:
-            plan.forecast = forecast(ctx, rates, [specs[p.key] for p in plan.stages if not p.cached],
-                                     [r for r in ctx.runs() if not run_is_done(ctx, r)])
+            plan.forecast = forecast_runs(ctx, [r for r in ctx.runs() if not run_is_done(ctx, r)], rates)
         except MissingRates as exc:
             plan.forecast_missing = str(exc)
     return plan

@@ -224,6 +224,7 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
     t_scoring = time.perf_counter()
     rows, reports = score_target_srl(ctx, run, srl, cache / "srl_model", progress) if main else ([], [])
     rows.append(dev_selection_row(srl))
+    rows += intermediate_rows(ctx, run)
     history = srl_history(srl, reports, consumed, run)
     history["srl_scoring_seconds"] = round(time.perf_counter() - t_scoring, 2)
     if trains_pos(ctx.config, run):
@@ -258,6 +259,28 @@ def score_target_srl(ctx: StudyContext, run: RunSpec, srl: SrlTraining, model_di
     rows, reports = evaluate_srl(srl.srl, files, layout.predictions_dir(ctx.run_dir(run)),
                                  cfg.srl.max_eval_sentences, progress)
     return rows + macro_average_rows(rows), reports
+
+
+def intermediate_rows(ctx: StudyContext, run: RunSpec) -> list[dict]:
+    """How well each of the run's stages learned its tasks: the selected checkpoint's dev score per task.
+
+    Task ``intermediate``, metric ``dev_<task>``, label ``stage i of n: <stage> (<steps> steps of <task>)``,
+    so the report can put an effect next to the strength of the intermediate training behind it.
+    """
+    stages = ctx.stages(run)
+    rows = []
+    for number, spec in enumerate(stages, start=1):
+        if not ctx.stage_cache.is_done(spec.key):
+            continue
+        record = ctx.stage_cache.record(spec.key)
+        for task in spec.tasks:
+            value = record.get("best_metrics", {}).get(f"dev_{task}")
+            steps = record.get("consumed", {}).get(task, {}).get("steps")
+            if value is not None:
+                rows.append({"task": "intermediate", "language": "en", "split": "dev", "metric": f"dev_{task}",
+                             "label": f"stage {number} of {len(stages)}: {spec.label} ({steps} steps of {task})",
+                             "value": value})
+    return rows
 
 
 def dev_selection_row(srl: SrlTraining) -> dict:
