@@ -112,3 +112,15 @@ def test_rates_are_filed_under_this_machine_and_found_again(tmp_path):
     assert load_rates(tmp_path)["srl"]["seconds_per_step"] == 0.5
     other = rates_file(tmp_path, {**machine, "threads": machine["threads"] + 1})
     assert other != path  # another thread count is another machine for the rates
+
+
+@pytest.mark.needs_data
+def test_evaluations_and_data_preparation_scale_with_the_part_of_a_split_the_study_uses(tiny_params, tmp_path,
+                                                                                         data_root):
+    config = tiny_params(schedules=["none"], pos={"enabled": False})  # smoke: 20 dev and 400 train sentences
+    ctx = _context(config, tmp_path, data_root)
+    rates = _rates()
+    rates["srl"].update(dev_sentences=1000, train_sentences=8000)
+    f = forecast(ctx, rates, [], ctx.runs())
+    assert f.parts["SRL dev evaluation"] == pytest.approx(2 * 2.0 * 20 / 1000)
+    assert f.parts["data preparation"] == pytest.approx(3.0 * 400 / 8000)

@@ -94,6 +94,15 @@ def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec])
     def task_rate(task: str) -> dict:
         return rates["intermediate"][task]
 
+    # evaluation and data preparation scale with how much of a split the study uses
+    def task_eval(task: str) -> float:
+        m, cap = task_rate(task), inter.tasks[task].max_dev_examples
+        return m["eval_seconds"] * (_share(cap, m["dev_examples"]) if m.get("dev_examples") else 1.0)
+
+    def task_prepare(task: str) -> float:
+        m, cap = task_rate(task), inter.tasks[task].max_train_examples
+        return m["prepare_seconds"] * _share(cap, m["train_examples"])
+
     missing = sorted({t for s in stages_to_train for t in s.tasks} - set(rates["intermediate"])
                      | {t for r in runs_to_do if r.schedule.kind == "joint+srl" for t in r.schedule.tasks}
                      - set(rates["intermediate"]))
@@ -112,13 +121,15 @@ def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec])
                        for p, m, o, t in zip(share, measured, optim, tasks, strict=True))
         parts["intermediate training"] += steps * per_step
         parts["intermediate dev evaluation"] += (_evaluations(steps, inter.eval_every)
-                                                 * sum(m["eval_seconds"] for m in measured))
-        parts["data preparation"] += sum(m["prepare_seconds"] for m in measured)
+                                                 * sum(task_eval(t) for t in tasks))
+        parts["data preparation"] += sum(task_prepare(t) for t in tasks)
     srl, srl_cfg = rates["srl"], cfg.srl
     if srl.get("encoding") != srl_cfg.encoding:
         warnings.append(f"SRL measured with {srl.get('encoding')} encoding, the study uses {srl_cfg.encoding}")
     srl_step = _step_seconds(srl, srl_cfg.optim.batch_size, srl_cfg.optim.max_length, "srl", warnings)
     scored = count_scored_sentences(ctx)
+    dev_share = _share(srl_cfg.max_dev_sentences, srl.get("dev_sentences"))
+    train_share = _share(srl_cfg.max_train_sentences, srl.get("train_sentences", srl["train_instances"]))
     for run in runs_to_do:
         # instances are sentences (per-sentence encoding) or predicates: a subset has its share of them
         sentences = srl.get("train_sentences", srl["train_instances"])
@@ -134,18 +145,18 @@ def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec])
                 n * _step_seconds(task_rate(t), o.batch_size, o.max_length, t, warnings)
                 for n, o, t in zip(extra, optim, run.schedule.tasks, strict=True))
             evaluations = _evaluations(steps + sum(extra), srl_cfg.eval_every)
-            parts["data preparation"] += sum(task_rate(t)["prepare_seconds"] for t in run.schedule.tasks)
+            parts["data preparation"] += sum(task_prepare(t) for t in run.schedule.tasks)
         parts["SRL training"] += steps * srl_step
-        parts["SRL dev evaluation"] += evaluations * srl["eval_seconds"]
+        parts["SRL dev evaluation"] += evaluations * srl["eval_seconds"] * dev_share
         parts["SRL zero-shot scoring"] += scored * rates["srl_scoring"]["seconds_per_sentence"]
-        parts["data preparation"] += srl["prepare_seconds"]
+        parts["data preparation"] += srl["prepare_seconds"] * train_share
         if trains_pos(cfg, run) and rates.get("pos"):
             pos, pos_cfg = rates["pos"], cfg.pos
             pos_steps = budget_steps(pos_cfg.budget, sentences, pos_cfg.optim.batch_size)
             parts["POS"] += (pos_steps * _step_seconds(pos, pos_cfg.optim.batch_size, pos_cfg.optim.max_length,
                                                        "pos", warnings)
-                             + _evaluations(pos_steps, pos_cfg.eval_every) * pos["eval_seconds"]
-                             + pos["prepare_seconds"]
+                             + _evaluations(pos_steps, pos_cfg.eval_every) * pos["eval_seconds"] * dev_share
+                             + pos["prepare_seconds"] * train_share
                              + count_scored_sentences(ctx, pos=True) * pos["seconds_per_scored_sentence"])
         parts["per-run overhead"] += rates.get("overheads", {}).get("per_run_seconds", 0.0)
     if runs_to_do:
@@ -157,6 +168,13 @@ def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec])
              f"{m['torch']}) for {rates['params']}: {rates['srl']['steps']} steps per shape, "
              f"{rates['srl_scoring']['sentences']} scored sentences")
     return Forecast({k: float(v) for k, v in parts.items() if v}, basis, list(dict.fromkeys(warnings)))
+
+
+def _share(cap: int | None, measured: int | None) -> float:
+    """The part of a split of ``measured`` items a cap of ``cap`` keeps (1 without a cap or a measured size)."""
+    if cap is None or not measured:
+        return 1.0
+    return min(cap, measured) / measured
 
 
 def format_forecast(f: Forecast) -> list[str]:
