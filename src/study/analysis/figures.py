@@ -114,12 +114,14 @@ def plot_size_deltas(run_level: pd.DataFrame, runs: pd.DataFrame):
     the amount of English SRL data is read across a row's sizes."""
     import matplotlib.pyplot as plt
 
+    from study.analysis.compare import regimes
+
     avg = run_level[run_level.target == "AVG"].copy()
     if avg.empty:
         fig, ax = plt.subplots()
         ax.set_title("no comparisons")
         return fig
-    sizes = sorted(set(avg.train_sentences), key=lambda v: (v == "all", int(v) if v != "all" else 0))
+    sizes = regimes(avg)
     pairs = list(dict.fromkeys(zip(avg.sort_values("role", key=lambda r: r != "primary").a,
                                    avg.sort_values("role", key=lambda r: r != "primary").b, strict=True)))
     fig, ax = plt.subplots(figsize=(10, 0.55 * len(pairs) * len(sizes) + 1.6))

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from study.analysis.compare import regimes
 from study.config import ALL
 from study.infra import layout
 from study.infra.atomic import write_text
@@ -92,8 +93,7 @@ def _primary_rows(run_level: pd.DataFrame) -> pd.DataFrame:
     rows = run_level[run_level.role == "primary"]
     if "train_sentences" not in rows:
         return rows
-    order = sorted(set(rows.train_sentences), key=lambda v: (v == ALL, int(v) if v != ALL else 0))
-    return rows.set_index("train_sentences").loc[order].reset_index()
+    return rows.set_index("train_sentences").loc[regimes(rows)].reset_index()
 
 
 def answer(run_level: pd.DataFrame, alpha: float = 0.05, interactions: pd.DataFrame | None = None) -> str:
@@ -158,7 +158,7 @@ def hypotheses(run_level: pd.DataFrame, interactions: pd.DataFrame, alpha: float
     if run_level is None or run_level.empty or "train_sentences" not in run_level:
         return pd.DataFrame(rows)
     avg = run_level[run_level.target == "AVG"]
-    sizes = sorted(set(avg.train_sentences), key=lambda v: (v == ALL, int(v) if v != ALL else 0))
+    sizes = regimes(avg)
     multi = [(r.a, r.b) for r in avg.itertuples() if r.a.startswith("joint") and r.b.startswith("seq:")]
     for a, b in dict.fromkeys(multi):
         for size in sizes if len(sizes) > 1 else []:
