@@ -137,6 +137,14 @@ def test_power_and_runs_needed_agree_with_statsmodels():
     assert runs_needed(0.0, 0.26) is None
 
 
+def test_power_is_finite_and_monotone_for_large_effects():
+    # scipy's nct.cdf is NaN far in the lower tail (0.5 points at SD 0.09, 5 runs): power must not be
+    powers = [two_sample_power(0.5, 0.09, n) for n in range(2, 12)]
+    assert all(math.isfinite(p) for p in powers)
+    assert powers == sorted(powers) and powers[-1] == pytest.approx(1.0)
+    assert all(math.isfinite(two_sample_power(d, 0.05, 5)) for d in (0.5, 1.0, 5.0))
+
+
 def test_a_design_whose_smallest_p_is_above_alpha_has_no_power():
     # 3 + 3 runs: 20 relabellings, p >= 0.1; the t formula alone would promise 90% for 0.5 points
     assert two_sample_power(0.5, 0.14, 3) > 0.8
