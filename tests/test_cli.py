@@ -13,8 +13,8 @@ def test_params_show_prints_hash_and_grid():
     out = study("params", "show", "params/default.yaml")
     assert out.returncode == 0, out.stderr
     assert "params hash" in out.stdout
-    assert "18 runs (6 schedules x 3 seeds)" in out.stdout
-    assert "seq-mnli-squad_v1__seed2" in out.stdout
+    assert "24 runs (3 schedules x 4 seeds x 2 English SRL sizes)" in out.stdout
+    assert "seq-mnli-squad_v1__n1000__seed2" in out.stdout and "train_sentences=1000" in out.stdout
 
 
 def test_bad_params_give_one_line_and_exit_2(tmp_path):

@@ -80,9 +80,13 @@ def _cmd_params_show(args: argparse.Namespace) -> int:
     print(f"# {args.file}: params hash {config.params_hash()}")
     print(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, width=100).rstrip())
     runs = expand_runs(config)
-    print(f"\n# {len(runs)} runs ({len(config.schedules)} schedules x {len(config.seeds)} seeds):")
+    sizes = config.srl.train_sentences
+    axes = f"{len(config.schedules)} schedules x {len(config.seeds)} seeds"
+    if len(sizes) > 1:
+        axes += f" x {len(sizes)} English SRL sizes"
+    print(f"\n# {len(runs)} runs ({axes}):")
     for run in runs:
-        print(f"  {run.run_id:<45} schedule={run.schedule.text} seed={run.seed}")
+        print(f"  {run.run_id:<45} schedule={run.schedule.text} seed={run.seed} train_sentences={run.regime}")
     return 0
 
 

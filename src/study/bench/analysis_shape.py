@@ -39,6 +39,7 @@ def replicate_study(source_run: Path, config: StudyConfig, study_dir: Path, jitt
         rng = np.random.default_rng([7, i])
         df = results.copy()
         df["run"], df["schedule"], df["seed"] = run.run_id, run.schedule.text, run.seed
+        df["train_sentences"] = run.regime
         f1 = (df.task == "srl") & (df.metric == "head_f1")
         df.loc[f1, "value"] = df.loc[f1, "value"].astype(float) + rng.normal(0, jitter, int(f1.sum()))
         buf = io.StringIO()
