@@ -74,3 +74,21 @@ def test_durations_read_like_a_person_writes_them():
     from study.orchestration.progress import format_duration
 
     assert [format_duration(s) for s in (42, 720, 3900)] == ["42 s", "12 min", "1 h 05 min"]
+
+
+def test_a_published_study_guides_the_first_sitting_only_when_it_ran_the_same_grid(tmp_path, monkeypatch):
+    import json
+    from types import SimpleNamespace
+
+    from study.orchestration import grid
+
+    published = tmp_path / "reports" / "published" / "default"
+    published.mkdir(parents=True)
+    (published / "provenance.json").write_text(json.dumps({"params_hash": "v1hash"}))
+    monkeypatch.setattr(grid, "repo_root", lambda: tmp_path)
+    config = SimpleNamespace(study_name="default", params_hash=lambda: "v2hash")
+    assert grid.published_timings(SimpleNamespace(config=config)) == []  # the v1 study times other runs
+    config.params_hash = lambda: "v1hash"
+    assert grid.published_timings(SimpleNamespace(config=config)) == [published / "timings.json"]
+    assert grid.published_timings(SimpleNamespace(config=SimpleNamespace(study_name="other",
+                                                                         params_hash=lambda: "v1hash"))) == []

@@ -186,14 +186,27 @@ def prepare(ctx: StudyContext, params_file: Path, max_runs: int | None, schedule
     outcomes = [RunOutcome(r.run_id, True, 0.0, skipped=True) for r in runs if r not in pending]
     if outcomes:
         log(f"{len(outcomes)} run(s) already complete: skipped")
-    published = repo_root() / "reports" / "published" / ctx.config.study_name / "timings.json"
-    log(sitting_estimate([study_dir / "timings.json", published], len(todo)))
     forecast = forecast_line(ctx, todo)
+    log(sitting_estimate([study_dir / "timings.json", *published_timings(ctx)], len(todo)))
     if forecast:
         log(forecast)
     if todo:
         log("Ctrl-C stops at any time; the same command resumes (finished runs and stages are kept)")
     return Sitting(ctx, params, runs, todo, deferred, outcomes, timings, started, t0)
+
+
+def published_timings(ctx) -> list[Path]:
+    """The published run of this very grid (same params hash), whose run times guide a first sitting.
+
+    A published study of another design (the v1 default under the v2 params) times other runs, so it
+    is no basis; the cost model's forecast, logged beside, is the one that knows the grid.
+    """
+    published = repo_root() / "reports" / "published" / ctx.config.study_name
+    try:
+        made_by = json.loads((published / "provenance.json").read_text())["params_hash"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [published / "timings.json"] if made_by == ctx.config.params_hash() else []
 
 
 def execute(sitting: Sitting, executor: RunExecutor, launch: str | None, jobs: int, log,
