@@ -225,7 +225,7 @@ def test_options_at_their_hash_neutral_values_keep_the_hash_from_before_the_opti
         del dump[section][key]  # the resolved config as it was before these options existed
     assert legacy.params_hash() == stable_hash(dump)
     # settings whose neutral value is also the code default, and one other value of each
-    other_values = {("srl", "train_sentences"): [100, "all"]}
+    other_values = {("srl", "train_sentences"): [100, "all"], ("encoder", "attention_dropout"): 0.0}
     for (section, key), neutral in HASH_NEUTRAL.items():
         other = other_values.get((section, key), getattr(getattr(smoke, section), key))
         assert other != neutral

@@ -59,3 +59,16 @@ def test_one_flipped_byte_in_the_weights_is_caught_by_provenance_and_model_check
     out = study("model", "check", env={"STUDY_CACHE": str(tmp_path / "cache")})
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "model.safetensors" in out.stderr, out.stderr
     shutil.rmtree(cache_copy)  # the 470 MB copy
+
+
+def test_attention_dropout_replaces_the_checkpoints_and_none_keeps_it(encoder_dir):
+    from study.training.models import fresh_encoder
+
+    def attention_p(encoder):
+        return {m.dropout.p for name, m in encoder.named_modules() if name.endswith("attention.self")}
+
+    assert attention_p(fresh_encoder(NAME, True)) == {0.1}  # e5-small's pretrained setting
+    encoder = fresh_encoder(NAME, True, attention_dropout=0.0)
+    assert attention_p(encoder) == {0.0} and encoder.config.attention_probs_dropout_prob == 0.0
+    # only the attention probabilities: the hidden-state dropout stays as pretrained
+    assert encoder.config.hidden_dropout_prob == 0.1

@@ -174,6 +174,21 @@ def phase_rates(args) -> dict:
     return measure_rates(Path(args.params), default_data_root(), steps=args.steps)
 
 
+def phase_profile(args) -> dict:
+    """Where each training shape's step time goes (:mod:`study.bench.profile`): ``--steps`` profiled steps
+    after 2 warm-up steps; ``--attention-dropout`` overrides ``encoder.attention_dropout``."""
+    from study.bench.profile import profile_shapes
+    from study.config import load_params
+    from study.encoder.load import load_tokenizer
+    from study.infra.paths import default_data_root
+
+    overrides = None if args.attention_dropout is None else {"encoder": {"attention_dropout": args.attention_dropout}}
+    config = load_params(Path(args.params), overrides)
+    tokenizer = load_tokenizer(config.encoder.name)
+    return {"attention_dropout": config.encoder.attention_dropout,
+            "shapes": profile_shapes(config, default_data_root(), tokenizer, warmup=2, active=args.steps)}
+
+
 def phase_analysis_shape(args) -> dict:
     """The analysis (notebook 04's tests) on ``--params``' grid shape, built from one finished run (--model)."""
     from study.bench.analysis_shape import time_analysis
@@ -184,7 +199,7 @@ def phase_analysis_shape(args) -> dict:
         return time_analysis(Path(args.model), load_params(Path(args.params)), default_data_root(), Path(tmp))
 
 
-PHASES = {"gemm": phase_gemm, "rates": phase_rates, "analysis_shape": phase_analysis_shape,
+PHASES = {"gemm": phase_gemm, "rates": phase_rates, "profile": phase_profile, "analysis_shape": phase_analysis_shape,
           "srl_engine": phase_srl_engine, "trainer": phase_trainer, "scoring": phase_scoring, "study": phase_study}
 
 
@@ -202,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mixed-precision", choices=["no", "bf16"], help="override runtime.mixed_precision")
     parser.add_argument("--optimizer", choices=["fused", "for_loop"], help="override runtime.optimizer")
     parser.add_argument("--deterministic", choices=["on", "off"], help="override runtime.deterministic")
+    parser.add_argument("--attention-dropout", type=float, help="override encoder.attention_dropout")
     parser.add_argument("--model")
     parser.add_argument("--save-model")
     args = parser.parse_args(argv)

@@ -133,6 +133,13 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
                                            log=log, reuse=options.reuse)
         r["forecasts"] = {name: asdict(predict_study(Path(params), r["rates"])) for name, params in
                           (("cost_check_study", check), ("default_study", options.params))}
+    if "profile" not in options.skip:  # where each training shape's step goes, and the fused-attention option
+        r["profile"] = _run_phase("profile", phases_dir, ["profile", "--params", options.params, "--steps", "3"],
+                                  log=log, reuse=options.reuse)
+        if r["profile"]["attention_dropout"] != 0:
+            r["profile_attention_dropout_0"] = _run_phase("profile_attention_dropout_0", phases_dir, [
+                "profile", "--params", options.params, "--steps", "3", "--attention-dropout", "0"],
+                log=log, reuse=options.reuse)
     if options.default_study:
         r["default_study"] = _run_phase("default_study", phases_dir, ["study", "--params", options.params],
                                         log=log, reuse=options.reuse)
@@ -296,6 +303,7 @@ def _table(r: dict) -> list[dict]:
                              "<= 120 s", s["seconds"] <= 120,
                              f"{s['files']} files, {s['sentences']} sentences, {s['predicates']} predicates;{avg} "
                              f"peak RSS {s['peak_rss_mb']:.0f} MB"))
+    rows += _profile_rows(r)
     rows += _cost_rows(r)
     for key, target, limit in (("smoke_study", "<= 180 s", 180), ("default_study", "<= 7200 s", 7200)):
         s = r.get(key)
@@ -304,6 +312,26 @@ def _table(r: dict) -> list[dict]:
             rows.append(_row(f"{key.replace('_', ' ')} end to end", f"{s['seconds']:.0f} s", target,
                              s["seconds"] <= limit, f"{len(runs)} runs; largest process peak "
                              f"{s['peak_rss_mb_largest_process']:.0f} MB; per phase in phases/{key}.json"))
+    return rows
+
+
+def _profile_rows(r: dict) -> list[dict]:
+    """Each training shape's step by kind of work, and the step with attention dropout 0 against it."""
+    from study.bench.profile import summary
+
+    rows = []
+    base, fused = r.get("profile", {}).get("shapes", {}), r.get("profile_attention_dropout_0", {}).get("shapes", {})
+    for name, p in base.items():
+        shape = f"{p['batch_size']} x {p['max_length']}"
+        rows.append(_row(f"step profile: {name} ({shape})", summary(p), "", None,
+                         f"{p['wall_seconds_per_step']:.2f} s per step over {p['steps_profiled']} profiled steps "
+                         f"(torch.profiler, own time of each op); phases/profile.json has every kind"))
+        if name in fused:
+            f = fused[name]
+            rows.append(_row(f"{name} step with attention dropout 0 (encoder.attention_dropout): speed",
+                             f"{p['wall_seconds_per_step'] / f['wall_seconds_per_step']:.2f}x", "", None,
+                             f"{f['wall_seconds_per_step']:.2f} vs {p['wall_seconds_per_step']:.2f} s per step; "
+                             f"then {summary(f)}; changes the recipe (F1 effect not measured by the suite)"))
     return rows
 
 

@@ -114,8 +114,11 @@ def load_tokenizer(name: str):
         raise EncoderError(f"{where}: tokenizer files are missing or corrupt ({exc}); rebuild it") from exc
 
 
-def load_encoder(name: str):
-    """Load the bare encoder (no pooler, no head) of ``name`` as a ``transformers`` model."""
+def load_encoder(name: str, attention_dropout: float | None = None):
+    """Load the bare encoder (no pooler, no head) of ``name`` as a ``transformers`` model.
+
+    ``attention_dropout`` replaces the checkpoint's dropout on attention probabilities (None keeps it).
+    """
     import transformers
     from transformers import AutoConfig, AutoModel
 
@@ -125,6 +128,8 @@ def load_encoder(name: str):
     transformers.utils.logging.disable_progress_bar()  # a per-tensor bar on every load clutters reports
     try:
         config = AutoConfig.from_pretrained(str(where))
+        if attention_dropout is not None:
+            config.attention_probs_dropout_prob = attention_dropout
         kwargs = {"add_pooling_layer": False} if config.model_type in {"bert", "xlm-roberta", "roberta"} else {}
         return AutoModel.from_pretrained(str(where), config=config, **kwargs)
     except OSError as exc:

@@ -9,7 +9,7 @@ equal compute.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,15 +165,28 @@ class StageOutcome:
     step_seconds: list[float] = field(default_factory=list)
 
 
-def train_stage(
+@dataclass
+class StageSetup:
+    """A stage built but not run: the engine, its batch stream, loss and dev evaluation (the benchmark
+    times and profiles ``engine.fit`` on these alone)."""
+
+    engine: Engine
+    tasks: list[PreparedTask]
+    plan: np.ndarray
+    batches: Callable[[int], Iterator[dict[str, torch.Tensor]]]
+    loss_fn: Callable
+    evaluate: Callable[[nn.Module], dict]
+
+
+def setup_stage(
     config: StudyConfig, tasks: list[PreparedTask], seed: int, pad_id: int,
     init_state: dict[str, torch.Tensor] | None, checkpoint_dir: Path | None,
     progress: Callable[[str], None] | None = None,
-) -> StageOutcome:
-    """Train one stage (one task, or a joint mixture) and return the encoder weights it selected."""
+) -> StageSetup:
+    """Model, engine and seeded batch stream of one stage (one task, or a joint mixture)."""
     torch.manual_seed(seed)
     encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, init_state,
-                            config.encoder.freeze_bottom_layers)
+                            config.encoder.freeze_bottom_layers, config.encoder.attention_dropout)
     hidden = encoder.config.hidden_size
     model = MultiTaskModel(encoder, {t.name: make_head(t, hidden) for t in tasks})
     steps = stage_steps(config.intermediate.budget, tasks)
@@ -203,7 +216,18 @@ def train_stage(
         scores = {f"dev_{t.name}": task_dev_score(m, t, pad_id) for t in tasks}
         return {**scores, "dev_mean": float(np.mean(list(scores.values())))}
 
-    result = engine.fit(batches, loss_fn, evaluate)
+    return StageSetup(engine, tasks, plan, batches, loss_fn, evaluate)
+
+
+def train_stage(
+    config: StudyConfig, tasks: list[PreparedTask], seed: int, pad_id: int,
+    init_state: dict[str, torch.Tensor] | None, checkpoint_dir: Path | None,
+    progress: Callable[[str], None] | None = None,
+) -> StageOutcome:
+    """Train one stage (one task, or a joint mixture) and return the encoder weights it selected."""
+    setup = setup_stage(config, tasks, seed, pad_id, init_state, checkpoint_dir, progress)
+    engine, plan = setup.engine, setup.plan
+    result = engine.fit(setup.batches, setup.loss_fn, setup.evaluate)
     counts = np.bincount(plan[: result.steps], minlength=len(tasks))
     consumed = {t.name: {"steps": int(counts[i]), "examples": int(counts[i]) * t.optim.batch_size}
                 for i, t in enumerate(tasks)}

@@ -49,7 +49,7 @@ def train_joint_srl(job: TargetJob, run: RunSpec) -> tuple[SrlTraining, dict]:
     tasks = [prepare_task(config, t, data_root, tokenizer) for t in run.schedule.tasks]
     torch.manual_seed(seed)  # head initialisation
     encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, None,
-                            config.encoder.freeze_bottom_layers)
+                            config.encoder.freeze_bottom_layers, config.encoder.attention_dropout)
     hidden = encoder.config.hidden_size
     heads = {t.name: make_head(t, hidden) for t in tasks}
     heads[SRL] = srl_head(hidden, len(srl_data.labels), cfg.encoding, cfg.word_pooling)

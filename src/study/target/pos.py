@@ -88,7 +88,7 @@ def train_pos(job: TargetJob) -> PosTraining:
         load_pos(srl_path(data_root, "en", "dev"), "en", "dev", config.srl.max_dev_sentences), wordpieces)
     torch.manual_seed(seed)
     encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, job.init_encoder_state,
-                            config.encoder.freeze_bottom_layers)
+                            config.encoder.freeze_bottom_layers, config.encoder.attention_dropout)
     model = EncoderWithHead(encoder, TaggingHead(encoder.config.hidden_size, len(UPOS), conditioned=False))
     pad_id = tokenizer.pad_token_id
     steps = budget_steps(cfg.budget, len(train), cfg.optim.batch_size)

@@ -39,9 +39,9 @@ class EncoderWithHead(nn.Module):
 
 
 def fresh_encoder(name: str, freeze_word_embeddings: bool, init_state: dict[str, torch.Tensor] | None = None,
-                  freeze_bottom_layers: int = 0):
+                  freeze_bottom_layers: int = 0, attention_dropout: float | None = None):
     """The pretrained encoder, optionally overwritten by a previous stage's encoder weights."""
-    encoder = load_encoder(name)
+    encoder = load_encoder(name, attention_dropout)
     if init_state:
         load_encoder_state(encoder, init_state)
     if freeze_word_embeddings:

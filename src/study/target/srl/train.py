@@ -113,7 +113,7 @@ def setup_srl_training(job: TargetJob) -> SrlSetup:
     data = prepare_srl_data(config, job.data_root, job.tokenizer, job.train_sentences, seed)
     torch.manual_seed(seed)  # head initialisation
     encoder = fresh_encoder(config.encoder.name, config.encoder.freeze_word_embeddings, job.init_encoder_state,
-                            config.encoder.freeze_bottom_layers)
+                            config.encoder.freeze_bottom_layers, config.encoder.attention_dropout)
     model = EncoderWithHead(encoder, srl_head(encoder.config.hidden_size, len(data.labels), cfg.encoding,
                                                      cfg.word_pooling))
     srl = SrlModel(model, data.labels, data.wordpieces, cfg.formulation, cfg.predicate_scope, data.pad_id,
