@@ -35,9 +35,49 @@ def _fit_rates(result) -> tuple[float, float]:
     return float(sum(steps) / len(steps)), float(result.history[-1].get("eval_seconds", 0.0))
 
 
-def measure_intermediate(config: StudyConfig, task: str, data_root: Path, tokenizer, steps: int) -> dict:
+def recording(batches, shapes: list[tuple[int, int]]):
+    """``batches`` that appends each batch's (rows, padded length) to ``shapes`` as the engine draws it."""
+    def wrapped(start: int):
+        for batch in batches(start):
+            shapes.append(tuple(batch["input_ids"].shape))
+            yield batch
+    return wrapped
+
+
+def padded_flops(encoder_config, shapes) -> list[float]:
+    """Training FLOPs of each (rows, length) batch as computed: padding included, it is work done."""
+    from study.bench.flops import training_flops
+
+    return [training_flops(encoder_config, [length] * rows) for rows, length in shapes]
+
+
+def epoch_step_flops(encoder_config, stream) -> float:
+    """Mean training FLOPs of a step over the first epoch of a seeded batch stream (each batch padded
+    to its longest member, as collation does): what an average step of the whole fit computes."""
+    batches = stream.epoch_batches(0)
+    shapes = [(len(idx), int(stream.lengths[idx].max())) for idx in batches]
+    return float(sum(padded_flops(encoder_config, shapes)) / len(shapes))
+
+
+def flop_rates(result, shapes, encoder_config, stream, gemm: float) -> dict:
+    """Seconds per step for the whole fit from the measured FLOP rate, and that rate against the GEMM rate.
+
+    A dozen measured steps are a dozen batch lengths; dividing their FLOPs by their seconds gives a
+    rate that the mean batch of an epoch (``epoch_step_flops``) turns into the fit's seconds per step,
+    so a draw of long or short batches does not bias the forecast.
+    """
+    work = padded_flops(encoder_config, shapes)[WARMUP_STEPS:]
+    seconds = result.step_seconds[WARMUP_STEPS:len(shapes)]
+    rate = sum(work[:len(seconds)]) / sum(seconds)
+    mean_work = epoch_step_flops(encoder_config, stream)
+    return {"seconds_per_step": mean_work / rate, "measured_seconds_per_step": float(sum(seconds) / len(seconds)),
+            "flops_per_second": rate, "mean_step_flops": mean_work, "mfu": rate / gemm if gemm else None}
+
+
+def measure_intermediate(config: StudyConfig, task: str, data_root: Path, tokenizer, steps: int,
+                         gemm: float = 0.0) -> dict:
     """One intermediate task: prepare its data, ``steps`` steps of a single-task stage, one dev evaluation."""
-    from study.intermediate.stages import prepare_task, train_stage
+    from study.intermediate.stages import prepare_task, setup_stage, task_stream
 
     t0 = time.perf_counter()
     prepared = prepare_task(config, task, data_root, tokenizer)
@@ -45,18 +85,23 @@ def measure_intermediate(config: StudyConfig, task: str, data_root: Path, tokeni
     short = config.model_copy(update={"intermediate": config.intermediate.model_copy(update={
         "budget": config.intermediate.budget.model_copy(update={"unit": "steps", "per_task": steps}),
         "eval_every": steps})})
-    outcome = train_stage(short, [prepared], seed=1, pad_id=tokenizer.pad_token_id, init_state=None,
-                          checkpoint_dir=None)
-    per_step, evaluation = _fit_rates(outcome)
-    return {**_shape(prepared.optim.batch_size, prepared.optim.max_length), "steps": steps,
-            "seconds_per_step": per_step, "eval_seconds": evaluation, "dev_examples": len(prepared.dev),
+    setup = setup_stage(short, [prepared], seed=1, pad_id=tokenizer.pad_token_id, init_state=None,
+                        checkpoint_dir=None)
+    shapes: list[tuple[int, int]] = []
+    result = setup.engine.fit(recording(setup.batches, shapes), setup.loss_fn, setup.evaluate)
+    _, evaluation = _fit_rates(result)
+    rates = flop_rates(result, shapes, setup.engine.unwrapped.encoder.config, task_stream(prepared, 1), gemm)
+    return {**_shape(prepared.optim.batch_size, prepared.optim.max_length), "steps": steps, **rates,
+            "eval_seconds": evaluation, "dev_examples": len(prepared.dev),
             "train_examples": len(prepared.train), "prepare_seconds": prep}
 
 
-def measure_srl(config: StudyConfig, data_root: Path, tokenizer, steps: int) -> tuple[dict, object]:
+def measure_srl(config: StudyConfig, data_root: Path, tokenizer, steps: int, gemm: float = 0.0
+                ) -> tuple[dict, object]:
     """English SRL: data preparation, ``steps`` training steps, one English dev evaluation (and the model)."""
     from study.target.job import TargetJob
     from study.target.srl.train import setup_srl_training
+    from study.training.batching import SeededBatchStream
 
     srl = config.srl
     short = config.model_copy(update={"srl": srl.model_copy(update={
@@ -64,10 +109,14 @@ def measure_srl(config: StudyConfig, data_root: Path, tokenizer, steps: int) -> 
     t0 = time.perf_counter()
     setup = setup_srl_training(TargetJob(short, data_root, 1, tokenizer))
     prep = time.perf_counter() - t0
-    result = setup.engine.fit(setup.batches, setup.loss_fn, setup.evaluate)
-    per_step, evaluation = _fit_rates(result)
+    shapes: list[tuple[int, int]] = []
+    result = setup.engine.fit(recording(setup.batches, shapes), setup.loss_fn, setup.evaluate)
+    _, evaluation = _fit_rates(result)
+    stream = SeededBatchStream([len(x.input_ids) for x in setup.instances], srl.optim.batch_size, 1,
+                               group_by_length=srl.optim.group_by_length)  # the fit's own stream
+    rates = flop_rates(result, shapes, setup.engine.unwrapped.encoder.config, stream, gemm)
     return {**_shape(srl.optim.batch_size, srl.optim.max_length, encoding=srl.encoding), "steps": steps,
-            "seconds_per_step": per_step, "eval_seconds": evaluation,
+            **rates, "eval_seconds": evaluation,
             "dev_sentences": len(setup.dev_split.sentence_ids), "train_instances": len(setup.instances),
             "train_sentences": len(setup.train_split.sentence_ids),
             "prepare_seconds": prep}, setup.srl
@@ -115,6 +164,7 @@ def measure_scoring(config: StudyConfig, data_root: Path, srl_model, languages: 
 
 def measure_rates(params_file: Path, data_root: Path, steps: int = 10, score_sentences: int = 100) -> dict:
     """Every rate ``study plan`` needs for ``params_file``'s shapes on this machine."""
+    from study.bench.flops import gemm_flops
     from study.data.languages import resolve_languages
     from study.encoder.load import load_tokenizer
     from study.training.engine import set_threads
@@ -124,13 +174,15 @@ def measure_rates(params_file: Path, data_root: Path, steps: int = 10, score_sen
     tokenizer = load_tokenizer(config.encoder.name)
     languages = resolve_languages(config, data_root)
     used = sorted({t for s in config.parsed_schedules() for t in s.tasks})
-    intermediate = {t: measure_intermediate(config, t, data_root, tokenizer, steps) for t in used}
-    srl, model = measure_srl(config, data_root, tokenizer, steps)
+    gemm = gemm_flops(seconds=1.0)["best"]  # fp32: the denominator of each shape's MFU
+    intermediate = {t: measure_intermediate(config, t, data_root, tokenizer, steps, gemm) for t in used}
+    srl, model = measure_srl(config, data_root, tokenizer, steps, gemm)
     scoring = measure_scoring(config, data_root, model, languages, score_sentences)
     pos = measure_pos(config, data_root, tokenizer, steps, languages, score_sentences) if config.pos.enabled else None
     return {"machine": machine_key(), "measured": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "params": str(params_file), "encoder": config.encoder.name,
             "precision": config.runtime.mixed_precision, "optimizer": config.runtime.optimizer,
+            "gemm_flops_fp32": gemm,
             "intermediate": intermediate, "srl": srl, "srl_scoring": scoring, "pos": pos}
 
 

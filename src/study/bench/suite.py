@@ -303,6 +303,7 @@ def _table(r: dict) -> list[dict]:
                              "<= 120 s", s["seconds"] <= 120,
                              f"{s['files']} files, {s['sentences']} sentences, {s['predicates']} predicates;{avg} "
                              f"peak RSS {s['peak_rss_mb']:.0f} MB"))
+    rows += _mfu_rows(r)
     rows += _profile_rows(r)
     rows += _cost_rows(r)
     for key, target, limit in (("smoke_study", "<= 180 s", 180), ("default_study", "<= 7200 s", 7200)):
@@ -312,6 +313,24 @@ def _table(r: dict) -> list[dict]:
             rows.append(_row(f"{key.replace('_', ' ')} end to end", f"{s['seconds']:.0f} s", target,
                              s["seconds"] <= limit, f"{len(runs)} runs; largest process peak "
                              f"{s['peak_rss_mb_largest_process']:.0f} MB; per phase in phases/{key}.json"))
+    return rows
+
+
+def _mfu_rows(r: dict) -> list[dict]:
+    """Model FLOPs utilisation of every training shape the rates phase measured, against fp32 GEMM."""
+    rates = r.get("rates", {})
+    shapes = dict(rates.get("intermediate", {}))
+    if rates.get("srl"):
+        shapes["English SRL"] = rates["srl"]
+    rows = []
+    for name, m in shapes.items():
+        if m.get("mfu") is None:
+            continue
+        rows.append(_row(f"{name} training ({m['batch_size']} x {m['max_length']}): model FLOPs utilisation",
+                         f"{100 * m['mfu']:.0f}% of the fp32 GEMM rate", ">= 50% of the fastest GEMM",
+                         m["mfu"] >= 0.5, f"{m['flops_per_second'] / 1e9:.1f} GFLOP/s of model work (padding "
+                         f"counted) vs {rates['gemm_flops_fp32'] / 1e9:.1f} GFLOP/s; {m['seconds_per_step']:.2f} s "
+                         f"per mean step of an epoch"))
     return rows
 
 
