@@ -168,14 +168,15 @@ def run_level_table(scores: pd.DataFrame, family: list[tuple[str, str, str]], pr
         table.loc[secondary, "adjustment"] = f"Holm over {int(secondary.sum())} secondary comparisons"
     for (regime, a, b), idx in table[~avg].groupby(["train_sentences", "a", "b"]).groups.items():
         table.loc[idx, "p_adjusted"] = holm(table.loc[idx, "p_permutation"].tolist(), alpha)[1]
-        table.loc[idx, "adjustment"] = f"Holm over the {len(idx)} sets of {a} vs {b} ({_size_label(regime)})"
+        table.loc[idx, "adjustment"] = f"Holm over the {len(idx)} sets of {a} vs {b} ({size_label(regime)})"
     table["ci_excludes_zero"] = (table.ci_low > 0) | (table.ci_high < 0)
     table["significant"] = (table.p_adjusted <= alpha) & table.ci_excludes_zero
     return table
 
 
-def _size_label(regime: str) -> str:
-    return "all English SRL train sentences" if regime == ALL else f"{regime} English SRL train sentences"
+def size_label(regime: str) -> str:
+    """How a target size reads in tables and the report."""
+    return "all English SRL train sentences" if regime == ALL else f"{int(regime):,} English SRL train sentences"
 
 
 def _run_level_rows(wide: pd.DataFrame, pairs: list[tuple[str, str, str]], primary: tuple[str, str] | None,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from study.analysis.compare import regimes
+from study.analysis.compare import regimes, size_label
 from study.config import ALL
 from study.infra import layout
 from study.infra.atomic import write_text
@@ -82,11 +82,6 @@ def verdict(row) -> str:
     if row["significant"]:
         return "higher" if row["delta"] > 0 else "lower"
     return "no difference detected"
-
-
-def size_label(regime: str) -> str:
-    """How a target size reads in the report."""
-    return "all English SRL train sentences" if regime == ALL else f"{int(regime):,} English SRL train sentences"
 
 
 def _primary_rows(run_level: pd.DataFrame) -> pd.DataFrame:

@@ -73,7 +73,7 @@ def _step_seconds(measured: dict, batch_size: int, max_length: int, what: str, w
 
 def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec]) -> Forecast:
     """Seconds for ``stages_to_train`` (StageSpecs) and ``runs_to_do`` of the study ``ctx`` with ``rates``."""
-    from study.intermediate.stages import sampler_probabilities
+    from study.intermediate.stages import sampler_probabilities, task_optim
     from study.orchestration.plan import count_scored_sentences
     from study.orchestration.run import trains_pos
     from study.training.engine import budget_steps
@@ -103,16 +103,16 @@ def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec])
         m, cap = task_rate(task), inter.tasks[task].max_train_examples
         return m["prepare_seconds"] * _share(cap, m["train_examples"])
 
-    missing = sorted({t for s in stages_to_train for t in s.tasks} - set(rates["intermediate"])
-                     | {t for r in runs_to_do if r.schedule.kind == "joint+srl" for t in r.schedule.tasks}
-                     - set(rates["intermediate"]))
+    needed = {t for s in stages_to_train for t in s.tasks}
+    needed |= {t for r in runs_to_do if r.schedule.kind == "joint+srl" for t in r.schedule.tasks}
+    missing = sorted(needed - set(rates["intermediate"]))
     if missing:
         raise MissingRates(f"no rates measured here for task(s) {', '.join(missing)} (`study bench --params "
                            "<this params file>` measures a file's shapes)")
     for stage in stages_to_train:
         tasks = list(stage.tasks)
         measured = [task_rate(t) for t in tasks]
-        optim = [(inter.tasks[t].optim or inter.optim) for t in tasks]
+        optim = [task_optim(cfg, t) for t in tasks]
         steps = sum(budget_steps(inter.budget, m["train_examples"], o.batch_size)  # as stages.stage_steps counts
                     for m, o in zip(measured, optim, strict=True))
         share = (sampler_probabilities(inter.sampler, [m["train_examples"] for m in measured]) if len(tasks) > 1
@@ -138,9 +138,9 @@ def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec])
         steps = budget_steps(srl_cfg.budget, units, srl_cfg.optim.batch_size)
         evaluations = _evaluations(steps, srl_cfg.eval_every)
         if run.schedule.kind == "joint+srl":  # the mixture adds each intermediate task's own steps
-            extra = [budget_steps(inter.budget, task_rate(t)["train_examples"], task_rate(t)["batch_size"])
-                     for t in run.schedule.tasks]
-            optim = [(inter.tasks[t].optim or inter.optim) for t in run.schedule.tasks]
+            optim = [task_optim(cfg, t) for t in run.schedule.tasks]
+            extra = [budget_steps(inter.budget, task_rate(t)["train_examples"], o.batch_size)
+                     for t, o in zip(run.schedule.tasks, optim, strict=True)]
             parts["intermediate training"] += sum(
                 n * _step_seconds(task_rate(t), o.batch_size, o.max_length, t, warnings)
                 for n, o, t in zip(extra, optim, run.schedule.tasks, strict=True))
