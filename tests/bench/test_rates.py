@@ -54,3 +54,14 @@ def test_the_suite_shows_each_training_shapes_utilisation():
                                            "English SRL training (12 x 256): model FLOPs utilisation"]
     assert rows[0]["value"] == "62% of the fp32 GEMM rate" and rows[0]["met"] is True and rows[1]["met"] is False
     assert _mfu_rows({"rates": {"intermediate": {"mnli": {"seconds_per_step": 1.0}}}}) == []  # rates from before
+    scoring = {"seconds_per_sentence": 0.0187, "run_sentences": 17617, "mfu": 0.49, "flops_per_second": 6.4e10,
+               "sentences": 1900, "files": 19, "run_floor_seconds": 161.5, "run_flops": 2.116e13}
+    rows = _mfu_rows({"rates": {"gemm_flops_fp32": 1.31e11, "srl_scoring": scoring}})
+    assert rows[0]["value"] == "49% of the fp32 GEMM rate"
+    assert rows[1]["value"] == "329 s (floor 162 s)" and rows[1]["met"] is False
+
+
+def test_inference_is_a_third_of_training():
+    from study.bench.flops import inference_flops
+
+    assert inference_flops(ENCODER, [7, 30, 256]) == pytest.approx(training_flops(ENCODER, [7, 30, 256]) / 3)

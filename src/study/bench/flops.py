@@ -34,6 +34,13 @@ def encoder_matmul_params(config) -> int:
     return layers * (4 * h * h + 2 * h * f)
 
 
+def inference_flops(config, lengths: list[int]) -> float:
+    """Forward FLOPs of the encoder for sequences of the given real lengths (a third of training's)."""
+    n = encoder_matmul_params(config)
+    h, layers = config.hidden_size, config.num_hidden_layers
+    return float(sum(2 * n * s + 4 * layers * h * s * s for s in lengths))
+
+
 def training_flops(config, lengths: list[int]) -> float:
     """Forward + backward FLOPs of the encoder for sequences of the given real lengths.
 

@@ -147,9 +147,21 @@ def measure_pos(config: StudyConfig, data_root: Path, tokenizer, steps: int, lan
             "seconds_per_scored_sentence": scoring / max(1, scored)}
 
 
+def scoring_flops(srl_model, files: list[tuple], max_sentences: int | None) -> tuple[float, int]:
+    """(encoder forward FLOPs, sentences) of scoring ``files`` (each cut to ``max_sentences``), one pass
+    per sentence at its real piece length, as per-sentence scoring encodes it."""
+    from study.bench.flops import inference_flops
+    from study.target.srl.conllu import read_srl_file
+
+    lengths = [len(srl_model.wordpieces.encode(s.forms).input_ids) for *_, path in files
+               for s in read_srl_file(path, max_sentences).sentences]
+    return inference_flops(srl_model.model.encoder.config, lengths), len(lengths)
+
+
 def measure_scoring(config: StudyConfig, data_root: Path, srl_model, languages: list[str],
-                    score_sentences: int) -> dict:
-    """Zero-shot SRL scoring of the first ``score_sentences`` sentences of every target file."""
+                    score_sentences: int, gemm: float = 0.0) -> dict:
+    """Zero-shot SRL scoring of the first ``score_sentences`` sentences of every target file, its FLOP rate,
+    and the floor for all of a run's files: their forward FLOPs at this machine's GEMM rate."""
     from study.target.srl.evaluate import evaluate_srl, target_files
 
     files = target_files(data_root, languages, config.srl.splits, config.srl.gold_sets)
@@ -158,8 +170,13 @@ def measure_scoring(config: StudyConfig, data_root: Path, srl_model, languages: 
         _, reports = evaluate_srl(srl_model, files, Path(tmp), score_sentences)
         seconds = time.perf_counter() - t0
     sentences = int(sum(r["sentences"] for r in reports))
+    work, _ = scoring_flops(srl_model, files, score_sentences)
+    run_work, run_sentences = scoring_flops(srl_model, files, config.srl.max_eval_sentences)
+    rate = work / seconds
     return {"files": len(files), "sentences": sentences, "seconds": seconds,
-            "seconds_per_sentence": seconds / max(1, sentences)}
+            "seconds_per_sentence": seconds / max(1, sentences), "flops_per_second": rate,
+            "mfu": rate / gemm if gemm else None, "run_sentences": run_sentences, "run_flops": run_work,
+            "run_floor_seconds": run_work / gemm if gemm else None}
 
 
 def measure_rates(params_file: Path, data_root: Path, steps: int = 10, score_sentences: int = 100) -> dict:
@@ -177,7 +194,7 @@ def measure_rates(params_file: Path, data_root: Path, steps: int = 10, score_sen
     gemm = gemm_flops(seconds=1.0)["best"]  # fp32: the denominator of each shape's MFU
     intermediate = {t: measure_intermediate(config, t, data_root, tokenizer, steps, gemm) for t in used}
     srl, model = measure_srl(config, data_root, tokenizer, steps, gemm)
-    scoring = measure_scoring(config, data_root, model, languages, score_sentences)
+    scoring = measure_scoring(config, data_root, model, languages, score_sentences, gemm)
     pos = measure_pos(config, data_root, tokenizer, steps, languages, score_sentences) if config.pos.enabled else None
     return {"machine": machine_key(), "measured": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "params": str(params_file), "encoder": config.encoder.name,

@@ -331,6 +331,16 @@ def _mfu_rows(r: dict) -> list[dict]:
                          m["mfu"] >= 0.5, f"{m['flops_per_second'] / 1e9:.1f} GFLOP/s of model work (padding "
                          f"counted) vs {rates['gemm_flops_fp32'] / 1e9:.1f} GFLOP/s; {m['seconds_per_step']:.2f} s "
                          f"per mean step of an epoch"))
+    scoring = rates.get("srl_scoring", {})
+    if scoring.get("mfu") is not None:
+        forecast = scoring["seconds_per_sentence"] * scoring["run_sentences"]
+        rows.append(_row("zero-shot SRL scoring: model FLOPs utilisation", f"{100 * scoring['mfu']:.0f}% of the fp32 "
+                         "GEMM rate", "", None, f"{scoring['flops_per_second'] / 1e9:.1f} GFLOP/s of encoder forward "
+                         f"work over {scoring['sentences']} sentences (reading the files included)"))
+        rows.append(_row(f"zero-shot SRL scoring of a run's {scoring['files']} files: forecast and floor",
+                         f"{forecast:.0f} s (floor {scoring['run_floor_seconds']:.0f} s)", "<= 60 s", forecast <= 60,
+                         f"{scoring['run_sentences']} sentences, {scoring['run_flops'] / 1e12:.1f} TFLOP forward; "
+                         "the floor is that work at 100% of the GEMM rate"))
     return rows
 
 
