@@ -89,28 +89,24 @@ def summary(profiled: dict, top: int = 3) -> str:
 
 def profile_intermediate(config, task: str, data_root, tokenizer, warmup: int = 2, active: int = 3) -> dict:
     """The op profile of ``task``'s training steps at its own batch and length (a single-task stage)."""
+    from study.bench.rates import with_steps
     from study.intermediate.stages import prepare_task, setup_stage
 
     prepared = prepare_task(config, task, data_root, tokenizer)
-    short = config.model_copy(update={"intermediate": config.intermediate.model_copy(update={
-        "budget": config.intermediate.budget.model_copy(update={"unit": "steps", "per_task": warmup + active}),
-        "eval_every": warmup + active})})
-    setup = setup_stage(short, [prepared], seed=1, pad_id=tokenizer.pad_token_id, init_state=None,
-                        checkpoint_dir=None)
+    setup = setup_stage(with_steps(config, "intermediate", warmup + active), [prepared], seed=1,
+                        pad_id=tokenizer.pad_token_id, init_state=None, checkpoint_dir=None)
     return {"batch_size": prepared.optim.batch_size, "max_length": prepared.optim.max_length,
             **profile_fit(setup.engine, setup.batches, setup.loss_fn, warmup, active)}
 
 
 def profile_srl(config, data_root, tokenizer, warmup: int = 2, active: int = 3) -> dict:
     """The op profile of English SRL training steps."""
+    from study.bench.rates import with_steps
     from study.target.job import TargetJob
     from study.target.srl.train import setup_srl_training
 
     srl = config.srl
-    short = config.model_copy(update={"srl": srl.model_copy(update={
-        "budget": srl.budget.model_copy(update={"unit": "steps", "per_task": warmup + active}),
-        "eval_every": warmup + active})})
-    setup = setup_srl_training(TargetJob(short, data_root, 1, tokenizer))
+    setup = setup_srl_training(TargetJob(with_steps(config, "srl", warmup + active), data_root, 1, tokenizer))
     return {"batch_size": srl.optim.batch_size, "max_length": srl.optim.max_length, "encoding": srl.encoding,
             **profile_fit(setup.engine, setup.batches, setup.loss_fn, warmup, active)}
 

@@ -29,6 +29,13 @@ def _shape(batch_size: int, max_length: int, **extra) -> dict:
 WARMUP_STEPS = 2
 
 
+def with_steps(config: StudyConfig, section: str, steps: int) -> StudyConfig:
+    """``config`` with ``section``'s (intermediate, srl, pos) budget at ``steps`` steps, evaluated once at the end."""
+    part = getattr(config, section)
+    return config.model_copy(update={section: part.model_copy(update={
+        "budget": part.budget.model_copy(update={"unit": "steps", "per_task": steps}), "eval_every": steps})})
+
+
 def _fit_rates(result) -> tuple[float, float]:
     """(mean seconds per training step after warm-up, seconds of the one dev evaluation) of a fit."""
     steps = result.step_seconds[WARMUP_STEPS:] or result.step_seconds
@@ -77,20 +84,17 @@ def flop_rates(result, shapes, encoder_config, stream, gemm: float) -> dict:
 def measure_intermediate(config: StudyConfig, task: str, data_root: Path, tokenizer, steps: int,
                          gemm: float = 0.0) -> dict:
     """One intermediate task: prepare its data, ``steps`` steps of a single-task stage, one dev evaluation."""
-    from study.intermediate.stages import prepare_task, setup_stage, task_stream
+    from study.intermediate.stages import prepare_task, setup_stage
 
     t0 = time.perf_counter()
     prepared = prepare_task(config, task, data_root, tokenizer)
     prep = time.perf_counter() - t0
-    short = config.model_copy(update={"intermediate": config.intermediate.model_copy(update={
-        "budget": config.intermediate.budget.model_copy(update={"unit": "steps", "per_task": steps}),
-        "eval_every": steps})})
-    setup = setup_stage(short, [prepared], seed=1, pad_id=tokenizer.pad_token_id, init_state=None,
-                        checkpoint_dir=None)
+    setup = setup_stage(with_steps(config, "intermediate", steps), [prepared], seed=1,
+                        pad_id=tokenizer.pad_token_id, init_state=None, checkpoint_dir=None)
     shapes: list[tuple[int, int]] = []
     result = setup.engine.fit(recording(setup.batches, shapes), setup.loss_fn, setup.evaluate)
     _, evaluation = _fit_rates(result)
-    rates = flop_rates(result, shapes, setup.engine.unwrapped.encoder.config, task_stream(prepared, 1), gemm)
+    rates = flop_rates(result, shapes, setup.engine.unwrapped.encoder.config, setup.streams[0], gemm)
     return {**_shape(prepared.optim.batch_size, prepared.optim.max_length), "steps": steps, **rates,
             "eval_seconds": evaluation, "dev_examples": len(prepared.dev),
             "train_examples": len(prepared.train), "prepare_seconds": prep}
@@ -101,20 +105,15 @@ def measure_srl(config: StudyConfig, data_root: Path, tokenizer, steps: int, gem
     """English SRL: data preparation, ``steps`` training steps, one English dev evaluation (and the model)."""
     from study.target.job import TargetJob
     from study.target.srl.train import setup_srl_training
-    from study.training.batching import SeededBatchStream
 
     srl = config.srl
-    short = config.model_copy(update={"srl": srl.model_copy(update={
-        "budget": srl.budget.model_copy(update={"unit": "steps", "per_task": steps}), "eval_every": steps})})
     t0 = time.perf_counter()
-    setup = setup_srl_training(TargetJob(short, data_root, 1, tokenizer))
+    setup = setup_srl_training(TargetJob(with_steps(config, "srl", steps), data_root, 1, tokenizer))
     prep = time.perf_counter() - t0
     shapes: list[tuple[int, int]] = []
     result = setup.engine.fit(recording(setup.batches, shapes), setup.loss_fn, setup.evaluate)
     _, evaluation = _fit_rates(result)
-    stream = SeededBatchStream([len(x.input_ids) for x in setup.instances], srl.optim.batch_size, 1,
-                               group_by_length=srl.optim.group_by_length)  # the fit's own stream
-    rates = flop_rates(result, shapes, setup.engine.unwrapped.encoder.config, stream, gemm)
+    rates = flop_rates(result, shapes, setup.engine.unwrapped.encoder.config, setup.stream, gemm)
     return {**_shape(srl.optim.batch_size, srl.optim.max_length, encoding=srl.encoding), "steps": steps,
             **rates, "eval_seconds": evaluation,
             "dev_sentences": len(setup.dev_split.sentence_ids), "train_instances": len(setup.instances),
@@ -130,10 +129,8 @@ def measure_pos(config: StudyConfig, data_root: Path, tokenizer, steps: int, lan
     from study.target.srl.data import count_sentences, srl_path
 
     pos = config.pos
-    short = config.model_copy(update={"pos": pos.model_copy(update={
-        "budget": pos.budget.model_copy(update={"unit": "steps", "per_task": steps}), "eval_every": steps})})
     t0 = time.perf_counter()
-    trained = train_pos(TargetJob(short, data_root, 1, tokenizer))
+    trained = train_pos(TargetJob(with_steps(config, "pos", steps), data_root, 1, tokenizer))
     total = time.perf_counter() - t0
     per_step, evaluation = _fit_rates(trained.result)
     t1 = time.perf_counter()
@@ -147,15 +144,12 @@ def measure_pos(config: StudyConfig, data_root: Path, tokenizer, steps: int, lan
             "seconds_per_scored_sentence": scoring / max(1, scored)}
 
 
-def scoring_flops(srl_model, files: list[tuple], max_sentences: int | None) -> tuple[float, int]:
-    """(encoder forward FLOPs, sentences) of scoring ``files`` (each cut to ``max_sentences``), one pass
-    per sentence at its real piece length, as per-sentence scoring encodes it."""
-    from study.bench.flops import inference_flops
+def piece_lengths(srl_model, files: list[tuple]) -> list[list[int]]:
+    """Per file, the piece length of each sentence as per-sentence scoring encodes it (one encoder pass each)."""
     from study.target.srl.conllu import read_srl_file
 
-    lengths = [len(srl_model.wordpieces.encode(s.forms).input_ids) for *_, path in files
-               for s in read_srl_file(path, max_sentences).sentences]
-    return inference_flops(srl_model.model.encoder.config, lengths), len(lengths)
+    return [[len(srl_model.wordpieces.encode(s.forms).input_ids) for s in read_srl_file(path).sentences]
+            for *_, path in files]
 
 
 def measure_scoring(config: StudyConfig, data_root: Path, srl_model, languages: list[str],
@@ -170,8 +164,14 @@ def measure_scoring(config: StudyConfig, data_root: Path, srl_model, languages: 
         _, reports = evaluate_srl(srl_model, files, Path(tmp), score_sentences)
         seconds = time.perf_counter() - t0
     sentences = int(sum(r["sentences"] for r in reports))
-    work, _ = scoring_flops(srl_model, files, score_sentences)
-    run_work, run_sentences = scoring_flops(srl_model, files, config.srl.max_eval_sentences)
+    from study.bench.flops import inference_flops
+
+    per_file = piece_lengths(srl_model, files)  # every file read once, then cut both ways
+    cap = config.srl.max_eval_sentences  # what a run scores of each file
+    run = [n for lengths in per_file for n in lengths[:cap]]
+    encoder = srl_model.model.encoder.config
+    work = inference_flops(encoder, [n for lengths in per_file for n in lengths[:score_sentences]])
+    run_work, run_sentences = inference_flops(encoder, run), len(run)
     rate = work / seconds
     return {"files": len(files), "sentences": sentences, "seconds": seconds,
             "seconds_per_sentence": seconds / max(1, sentences), "flops_per_second": rate,

@@ -173,6 +173,7 @@ class StageSetup:
     engine: Engine
     tasks: list[PreparedTask]
     plan: np.ndarray
+    streams: list[SeededBatchStream]  # one per task, in ``tasks`` order
     batches: Callable[[int], Iterator[dict[str, torch.Tensor]]]
     loss_fn: Callable
     evaluate: Callable[[nn.Module], dict]
@@ -216,7 +217,7 @@ def setup_stage(
         scores = {f"dev_{t.name}": task_dev_score(m, t, pad_id) for t in tasks}
         return {**scores, "dev_mean": float(np.mean(list(scores.values())))}
 
-    return StageSetup(engine, tasks, plan, batches, loss_fn, evaluate)
+    return StageSetup(engine, tasks, plan, streams, batches, loss_fn, evaluate)
 
 
 def train_stage(

@@ -52,6 +52,7 @@ class SrlSetup:
     batches: Callable[[int], Iterator[dict[str, torch.Tensor]]]
     loss_fn: Callable
     evaluate: Callable[[torch.nn.Module], dict]
+    stream: SeededBatchStream  # the seeded batch order ``batches`` draws from
 
 
 @dataclass
@@ -135,7 +136,7 @@ def setup_srl_training(job: TargetJob) -> SrlSetup:
         return tagging_loss(m(batch), batch["labels"])
 
     return SrlSetup(srl, engine, data.instances, data.stats, data.train_split, data.dev_split, batches, loss_fn,
-                    lambda _m: srl_dev_metrics(srl, data.dev_split))
+                    lambda _m: srl_dev_metrics(srl, data.dev_split), stream)
 
 
 def train_srl(job: TargetJob) -> SrlTraining:
