@@ -74,19 +74,25 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
 def _cmd_params_show(args: argparse.Namespace) -> int:
     import yaml
 
-    from study.config import expand_runs, load_params
+    from study.config import expand_runs, load_params, run_budget
 
     config = load_params(args.file)
     print(f"# {args.file}: params hash {config.params_hash()}")
     print(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, width=100).rstrip())
     runs = expand_runs(config)
     sizes = config.srl.train_sentences
+    budgets = config.intermediate.budget.values()
     axes = f"{len(config.schedules)} schedules x {len(config.seeds)} seeds"
     if len(sizes) > 1:
         axes += f" x {len(sizes)} English SRL sizes"
+    if len(budgets) > 1:
+        axes += f" x {len(budgets)} intermediate budgets (none once)"
     print(f"\n# {len(runs)} runs ({axes}):")
     for run in runs:
-        print(f"  {run.run_id:<45} schedule={run.schedule.text} seed={run.seed} train_sentences={run.regime}")
+        budget = run_budget(config, run)
+        shown = "-" if budget is None else f"{budget:g}"
+        print(f"  {run.run_id:<50} schedule={run.schedule.text} seed={run.seed} train_sentences={run.regime} "
+              f"intermediate_budget={shown}")
     return 0
 
 

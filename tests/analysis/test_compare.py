@@ -199,7 +199,7 @@ def test_each_target_size_gets_its_primary_test_and_the_interaction_is_the_diffe
     noise = lambda: 0.2 * rng.standard_normal(6)  # noqa: E731
     scores = sized_scores({"1000": (57 + noise(), 55 + noise()), "all": (55 + noise(), 55 + noise())})
     table = run_level_table(scores, [(*PAIR, "joint vs sequential")], PAIR, n_boot=200)
-    primaries = table[table.role == "primary"].set_index("train_sentences")
+    primaries = table[table.role == "primary"].set_index("regime")
     assert set(primaries.index) == {"1000", "all"}
     assert (primaries.adjustment == "none (primary, declared)").all()
     assert primaries.loc["1000", "significant"] and primaries.loc["1000", "delta"] > 1.5
@@ -242,3 +242,54 @@ def test_intermediate_strength_is_each_stage_s_dev_score_over_runs():
     assert list(table.task) == ["mnli", "squad_v1"] and list(table["dev score"]) == [62.0, 32.0]
     assert list(table.runs) == [2, 2] and table.stage.iloc[1].startswith("stage 2 of 2")
     assert intermediate_strength(pd.DataFrame(rows[-1:])).empty  # runs from before it was recorded
+
+
+def budget_scores(seq_by_budget: dict[str, np.ndarray], none_runs: np.ndarray) -> pd.DataFrame:
+    """A results-shaped table of a study whose intermediate budget is an axis: seq at each budget, none once."""
+    frames = [synthetic_scores(none_runs, none_runs).query("schedule == 'joint:mnli+squad_v1'")
+              .assign(schedule="none", run=lambda f: "none-" + f.seed.astype(str), intermediate_budget="")]
+    for budget, values in seq_by_budget.items():
+        part = synthetic_scores(values, values).query("schedule == 'seq:mnli>squad_v1'")
+        frames.append(part.assign(run=part.run + f"-i{budget}", intermediate_budget=budget))
+    return pd.concat(frames, ignore_index=True).assign(train_sentences="all")
+
+
+def test_each_budget_is_a_regime_with_none_as_its_shared_comparator_and_the_budget_effect_is_an_interaction():
+    from study.analysis.compare import interaction_table, regimes, with_regimes
+    from study.analysis.tables import hypotheses
+
+    rng = np.random.default_rng(3)
+    noise = lambda: 0.2 * rng.standard_normal(5)  # noqa: E731
+    none = 55 + noise()
+    scores = with_regimes(budget_scores({"300": 55 + noise(), "1200": 57 + noise()}, none))
+    assert regimes(scores) == ["all@300", "all@1200"]  # by budget as a number, not as text
+    # the none runs are not trained per budget: the same five runs are the comparator of both
+    for regime in ("all@300", "all@1200"):
+        at = scores[(scores.regime == regime) & (scores.schedule == "none")]
+        assert sorted(set(at.run)) == [f"none-{s}" for s in range(1, 6)]
+    pair = ("seq:mnli>squad_v1", "none")
+    table = run_level_table(scores, [(*pair, "vs no intermediate task")], pair, n_boot=200)
+    primaries = table[table.role == "primary"].set_index("regime")
+    assert list(primaries.n_b) == [5, 5] and not primaries.loc["all@300", "significant"]
+    assert primaries.loc["all@1200", "significant"] and primaries.loc["all@1200", "delta"] > 1.5
+    interactions = interaction_table(scores, [pair])
+    (row,) = interactions.itertuples()
+    assert (row.factor, row.small, row.large) == ("intermediate budget", "all@300", "all@1200")
+    assert row.interaction == pytest.approx(primaries.loc["all@300", "delta"] - primaries.loc["all@1200", "delta"])
+    text = answer(table, interactions=interactions)
+    assert "With all English SRL train sentences, intermediate budget 1,200 per task: " in text
+    assert "Does it depend on intermediate budget?" in text and "shrinks with a smaller intermediate budget" in text
+    shown = answer_table(table)
+    assert list(shown["intermediate budget"]) == ["300", "1,200"] and list(shown["English SRL train"]) == ["all"] * 2
+    assert hypotheses(table, interactions).query("hypothesis.str.startswith('H2')").empty  # H2 is about size
+
+
+def test_a_grid_of_sizes_and_budgets_contrasts_each_factor_at_every_level_of_the_other():
+    from study.analysis.compare import regime_contrasts
+
+    keys = ["all@1200", "1000@300", "all@300", "1000@1200"]
+    assert regime_contrasts(keys) == [("target size", "1000@300", "all@300"), ("target size", "1000@1200", "all@1200"),
+                                      ("intermediate budget", "1000@300", "1000@1200"),
+                                      ("intermediate budget", "all@300", "all@1200")]
+    assert regime_contrasts(["1000", "all"]) == [("target size", "1000", "all")]
+    assert regime_contrasts(["all"]) == []

@@ -42,16 +42,75 @@ def load_results(study_dir: Path) -> pd.DataFrame:
         raise StudyError(f"{study_dir}: no completed runs to analyse (run `study run` first)")
     df = pd.concat(frames, ignore_index=True)
     df["value"] = df["value"].astype(float)
-    # runs from before target size was an axis trained on all of English train
-    df["train_sentences"] = df["train_sentences"].replace("", ALL) if "train_sentences" in df else ALL
-    df["train_sentences"] = df["train_sentences"].astype(str)
-    return df
+    return with_regimes(df)
+
+
+#: joins a regime's target size and intermediate budget where the budget is an axis ("1000@1200")
+BUDGET_MARK = "@"
+
+
+def with_regimes(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with a ``regime`` column, the cell of the grid's size x budget axes a row belongs to.
+
+    The regime is the target size (``train_sentences``) where the study has one intermediate budget,
+    so such studies keep their tables; where ``intermediate.budget.per_task`` is an axis it is
+    ``<size>@<budget>``, and the rows of schedules without intermediate tasks (``none``, no budget)
+    are repeated in every budget's regime: they are every budget's comparator. Runs from before
+    the axes existed trained on all of English train at the study's one budget.
+    """
+    df = df.copy()
+    df["train_sentences"] = (df["train_sentences"].astype(str).replace("", ALL) if "train_sentences" in df
+                             else ALL)
+    df["intermediate_budget"] = df["intermediate_budget"].astype(str) if "intermediate_budget" in df else ""
+    budgets = sorted({b for b in df["intermediate_budget"] if b}, key=float)
+    if len(budgets) <= 1:
+        return df.assign(regime=df["train_sentences"])
+    plain = df[df["intermediate_budget"] == ""]
+    df = pd.concat([df[df["intermediate_budget"] != ""]] + [plain.assign(intermediate_budget=b) for b in budgets],
+                   ignore_index=True)
+    return df.assign(regime=df["train_sentences"] + BUDGET_MARK + df["intermediate_budget"])
+
+
+def split_regime(regime: str) -> tuple[str, str]:
+    """(target size, intermediate budget or "") of a regime key."""
+    size, _, budget = str(regime).partition(BUDGET_MARK)
+    return size, budget
+
+
+def _regime_order(regime: str) -> tuple:
+    size, budget = split_regime(regime)
+    return (size == ALL, int(size) if size != ALL else 0, float(budget) if budget else 0.0)
 
 
 def regimes(frame: pd.DataFrame) -> list[str]:
-    """The target-size regimes present, smallest first, ``all`` last."""
-    values = set(frame["train_sentences"]) if "train_sentences" in frame else {ALL}
-    return sorted(values, key=lambda v: (v == ALL, int(v) if v != ALL else 0))
+    """The regimes present: smallest target size first (``all`` last), then by intermediate budget."""
+    if "regime" not in frame and "regime" in (frame.index.names or []):
+        frame = frame.reset_index()
+    values = set(frame["regime"]) if "regime" in frame else set(with_regimes(frame)["regime"])
+    return sorted(values, key=_regime_order)
+
+
+def regime_contrasts(keys: list[str]) -> list[tuple[str, str, str]]:
+    """(factor, smaller, larger) regime pairs whose difference in a delta is an interaction.
+
+    Per budget, the smallest target size against the largest ("target size"); per size, the
+    smallest budget against the largest ("intermediate budget").
+    """
+    keys = sorted(keys, key=_regime_order)
+    parsed = [split_regime(k) for k in keys]
+    sizes = list(dict.fromkeys(s for s, _ in parsed))
+    budgets = sorted({b for _, b in parsed}, key=lambda b: float(b) if b else 0.0)
+    key = dict(zip(parsed, keys, strict=True))
+    out = []
+    for b in budgets:
+        at = [s for s in sizes if (s, b) in key]
+        if len(at) > 1:
+            out.append(("target size", key[(at[0], b)], key[(at[-1], b)]))
+    for s in sizes:
+        at = [b for b in budgets if (s, b) in key]
+        if len(at) > 1:
+            out.append(("intermediate budget", key[(s, at[0])], key[(s, at[-1])]))
+    return out
 
 
 def check_provenance(df: pd.DataFrame, allow_mixed: bool = False) -> pd.DataFrame:
@@ -72,11 +131,11 @@ def check_provenance(df: pd.DataFrame, allow_mixed: bool = False) -> pd.DataFram
 
 
 def srl_scores(df: pd.DataFrame) -> pd.DataFrame:
-    """SRL head F1 per run and scored file (target languages, gold sets, English test and dev)."""
+    """SRL head F1 per run and scored file (target languages, gold sets, English test and dev), with regimes."""
     sel = df[(df.task == "srl") & (df.metric == "head_f1") & (df.label == "") & (df.language != "AVG")]
-    if "train_sentences" not in sel:
-        sel = sel.assign(train_sentences=ALL)
-    return sel[["run", "schedule", "seed", "train_sentences", "language", "split", "value"]].reset_index(drop=True)
+    sel = sel if "regime" in sel else with_regimes(sel)
+    return sel[["run", "schedule", "seed", "regime", "train_sentences", "intermediate_budget", "language", "split",
+                "value"]].reset_index(drop=True)
 
 
 def default_family(config: StudyConfig, dev_scores: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -120,13 +179,12 @@ def per_run_targets(scores: pd.DataFrame) -> pd.DataFrame:
     """Runs x targets (F1 points): each target set (test splits and gold sets) and AVG over the test sets.
 
     AVG is each run's own macro average (XTREME), so it is one number per run, as the runs are the
-    replicates; index (train_sentences, schedule, seed, run).
+    replicates; index (regime, schedule, seed, run).
     """
-    targets = scores[(scores.language != "en") & scores.split.isin(["test", "gold-test"])].copy()
-    if "train_sentences" not in targets:
-        targets["train_sentences"] = ALL
+    targets = scores[(scores.language != "en") & scores.split.isin(["test", "gold-test"])]
+    targets = (targets if "regime" in targets else with_regimes(targets)).copy()
     targets["target"] = targets.language + np.where(targets.split == "test", "", "/" + targets.split)
-    wide = targets.pivot_table(index=["train_sentences", "schedule", "seed", "run"], columns="target",
+    wide = targets.pivot_table(index=["regime", "schedule", "seed", "run"], columns="target",
                                values="value") * 100
     wide.insert(0, "AVG", wide[test_set_columns(wide)].mean(axis=1))
     return wide
@@ -139,12 +197,13 @@ def test_set_columns(wide: pd.DataFrame) -> list[str]:
 
 def run_level_table(scores: pd.DataFrame, family: list[tuple[str, str, str]], primary: tuple[str, str] | None,
                     alpha: float = 0.05, n_boot: int = 2000) -> pd.DataFrame:
-    """Every comparison of the family (and the primary) over runs, per target size, on AVG and each target set.
+    """Every comparison of the family (and the primary) over runs, per regime, on AVG and each target set.
 
-    In F1 points. The primary pair's AVG row of each target size is tested alone at ``alpha`` (declared
-    before the runs, per size: docs/preregistration.md); the other AVG rows are Holm-corrected among
-    themselves across sizes; per-set rows are Holm-corrected within their pair and size and are
-    descriptive. Power and runs needed use the pooled run-to-run SD of the two schedules.
+    In F1 points. The primary pair's AVG row of each regime (target size, and budget where that is an
+    axis) is tested alone at ``alpha`` (declared before the runs, per size: docs/preregistration.md);
+    the other AVG rows are Holm-corrected among themselves across regimes; per-set rows are
+    Holm-corrected within their pair and regime and are descriptive. Power and runs needed use the
+    pooled run-to-run SD of the two schedules.
     """
     wide = per_run_targets(scores)
     pairs = list(family)
@@ -152,7 +211,7 @@ def run_level_table(scores: pd.DataFrame, family: list[tuple[str, str, str]], pr
         pairs.insert(0, (primary[0], primary[1], "primary"))
     rows = []
     for regime in regimes(wide.reset_index()):
-        rows += _run_level_rows(wide.xs(regime, level="train_sentences"), pairs, primary, alpha, n_boot, regime)
+        rows += _run_level_rows(wide.xs(regime, level="regime"), pairs, primary, alpha, n_boot, regime)
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -166,17 +225,19 @@ def run_level_table(scores: pd.DataFrame, family: list[tuple[str, str, str]], pr
     if secondary.any():
         table.loc[secondary, "p_adjusted"] = holm(table.loc[secondary, "p_permutation"].tolist(), alpha)[1]
         table.loc[secondary, "adjustment"] = f"Holm over {int(secondary.sum())} secondary comparisons"
-    for (regime, a, b), idx in table[~avg].groupby(["train_sentences", "a", "b"]).groups.items():
+    for (regime, a, b), idx in table[~avg].groupby(["regime", "a", "b"]).groups.items():
         table.loc[idx, "p_adjusted"] = holm(table.loc[idx, "p_permutation"].tolist(), alpha)[1]
-        table.loc[idx, "adjustment"] = f"Holm over the {len(idx)} sets of {a} vs {b} ({size_label(regime)})"
+        table.loc[idx, "adjustment"] = f"Holm over the {len(idx)} sets of {a} vs {b} ({regime_label(regime)})"
     table["ci_excludes_zero"] = (table.ci_low > 0) | (table.ci_high < 0)
     table["significant"] = (table.p_adjusted <= alpha) & table.ci_excludes_zero
     return table
 
 
-def size_label(regime: str) -> str:
-    """How a target size reads in tables and the report."""
-    return "all English SRL train sentences" if regime == ALL else f"{int(regime):,} English SRL train sentences"
+def regime_label(regime: str) -> str:
+    """How a regime reads in tables and the report: its target size, and its budget where that is an axis."""
+    size, budget = split_regime(regime)
+    text = "all English SRL train sentences" if size == ALL else f"{int(size):,} English SRL train sentences"
+    return text + (f", intermediate budget {float(budget):,g} per task" if budget else "")
 
 
 def _run_level_rows(wide: pd.DataFrame, pairs: list[tuple[str, str, str]], primary: tuple[str, str] | None,
@@ -199,7 +260,7 @@ def _run_level_rows(wide: pd.DataFrame, pairs: list[tuple[str, str, str]], prima
             t = run_level_test(va, vb, alpha, base_seed)
             sd = pooled_sd(va, vb)
             n = min(len(va), len(vb))
-            row = {"train_sentences": regime, "a": a, "b": b, "comparison": why,
+            row = {"regime": regime, "a": a, "b": b, "comparison": why,
                    "role": role if target == "AVG" else "per set", "target": target, **asdict(t), "sd_runs": sd,
                    "power_0.5pt": permutation_power(0.5, sd, n, alpha),
                    "power_1pt": permutation_power(1.0, sd, n, alpha),
@@ -214,20 +275,20 @@ def _run_level_rows(wide: pd.DataFrame, pairs: list[tuple[str, str, str]], prima
 
 
 def interaction_table(scores: pd.DataFrame, pairs: list[tuple[str, str]], alpha: float = 0.05) -> pd.DataFrame:
-    """Does a pair's AVG delta change with target size? delta(smallest size) - delta(largest), per pair.
+    """Does a pair's AVG delta change with a factor? delta(smaller level) - delta(larger level), per pair.
 
-    Welch-Satterthwaite CI and p over the four groups of runs (F1 points); empty with fewer than two sizes.
+    The factors are the target size (smallest against largest, at each budget) and, where it is an
+    axis, the intermediate budget (smallest against largest, at each size): ``factor``, ``small``
+    and ``large`` name the contrast. Welch-Satterthwaite CI and p over the four groups of runs (F1
+    points); empty with one regime.
     """
     wide = per_run_targets(scores)
-    sizes = regimes(wide.reset_index())
-    if len(sizes) < 2:
-        return pd.DataFrame()
-    small, large = sizes[0], sizes[-1]
     rows = []
-    for a, b in dict.fromkeys(pairs):
+    contrasts = regime_contrasts(regimes(wide))
+    for (factor, small, large), (a, b) in ((c, p) for c in contrasts for p in dict.fromkeys(pairs)):
         groups = {}
         for regime in (small, large):
-            at = wide.xs(regime, level="train_sentences")
+            at = wide.xs(regime, level="regime")
             present = set(at.index.get_level_values("schedule"))
             if a in present and b in present:
                 groups[regime] = (at.xs(a, level="schedule")["AVG"].dropna().to_numpy(),
@@ -236,7 +297,7 @@ def interaction_table(scores: pd.DataFrame, pairs: list[tuple[str, str]], alpha:
             continue
         estimate, lo, hi, p = interaction_interval(groups, alpha)
         deltas = {r: float(x.mean() - y.mean()) for r, (x, y) in groups.items()}
-        rows.append({"a": a, "b": b, "small": small, "large": large, "delta_small": deltas[small],
+        rows.append({"factor": factor, "a": a, "b": b, "small": small, "large": large, "delta_small": deltas[small],
                      "delta_large": deltas[large], "interaction": estimate, "ci_low": lo, "ci_high": hi,
                      "p_welch": p, "ci_excludes_zero": bool(lo > 0 or hi < 0)})
     return pd.DataFrame(rows)
@@ -265,8 +326,9 @@ def compare_schedules(
     provenance = check_provenance(df, allow_mixed)
     scores = srl_scores(df)
     sizes = regimes(scores)
-    # the best single task is chosen on English dev at the largest size, one family for every size
-    dev = scores[(scores.language == "en") & (scores.split == "dev") & (scores.train_sentences == sizes[-1])]
+    # the best single task is chosen on English dev at the largest size, one family for every regime
+    largest = split_regime(sizes[-1])[0]
+    dev = scores[(scores.language == "en") & (scores.split == "dev") & (scores.train_sentences == largest)]
     if family is None:
         family = (default_family(config, dev) if config.analysis.comparisons == "default"
                   else [(a, b, "declared") for a, b in config.analysis.comparisons])
@@ -284,7 +346,7 @@ def compare_schedules(
     rows = []
     for regime, a, b, why, language, split in ((r, a, b, why, lang, sp) for r in sizes for a, b, why in family
                                                for lang, sp in files):
-        at = targets[(targets.train_sentences == regime) & (targets.language == language)
+        at = targets[(targets.regime == regime) & (targets.language == language)
                      & (targets.split == split)]
         fa, fb = at[at.schedule == a], at[at.schedule == b]
         seeds = sorted(set(fa.seed) & set(fb.seed))
@@ -304,7 +366,7 @@ def compare_schedules(
         d = va - vb
         sd = float(np.std(d, ddof=1)) if len(d) > 1 else float("nan")
         rows.append({
-            "train_sentences": regime, "a": a, "b": b, "comparison": why, "language": language, "split": split,
+            "regime": regime, "a": a, "b": b, "comparison": why, "language": language, "split": split,
             **{f"seeds_{k}": v for k, v in asdict(seed_res).items()},
             **{f"sent_{k}": v for k, v in asdict(sent).items()},
             "sd_of_differences": sd, "aso_confidence": confidence,
@@ -321,11 +383,11 @@ def compare_schedules(
     for regime, a, b, why in ((r, a, b, why) for r in sizes for a, b, why in family):
         if per_language.empty:
             continue
-        sub = per_language[(per_language.train_sentences == regime) & (per_language.a == a) & (per_language.b == b)]
+        sub = per_language[(per_language.regime == regime) & (per_language.a == a) & (per_language.b == b)]
         if sub.empty:
             continue
         stat, p, rb = wilcoxon_across(sub["seeds_delta"].to_numpy())
-        across.append({"train_sentences": regime, "a": a, "b": b, "comparison": why, "n_languages": len(sub),
+        across.append({"regime": regime, "a": a, "b": b, "comparison": why, "n_languages": len(sub),
                        "mean_delta": float(sub["seeds_delta"].mean()),
                        "median_delta": float(sub["seeds_delta"].median()),
                        "wilcoxon_statistic": stat, "p_value": p, "rank_biserial": rb,

@@ -33,13 +33,16 @@ def plot_language_scores(table: pd.DataFrame, title: str):
 
 
 def plot_schedules(scores: pd.DataFrame, order: list[str], size: str | None = None):
-    """Per-language SRL F1 by schedule (mean over seeds, 95% bootstrap CI), of one target size if given."""
+    """Per-language SRL F1 by schedule (mean over seeds, 95% bootstrap CI), of one regime if given."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    from study.analysis.compare import regime_label, with_regimes
+
     data = scores[scores.split.isin(["test", "gold-test"])].copy()
     if size is not None:
-        data = data[data.train_sentences == size]
+        data = (data if "regime" in data else with_regimes(data))
+        data = data[data.regime == size]
     data["file"] = data["language"] + np.where(data["split"] == "gold-test", " (gold)", "")
     data["F1"] = data["value"] * 100
     fig, ax = plt.subplots(figsize=(12, 4))
@@ -48,7 +51,7 @@ def plot_schedules(scores: pd.DataFrame, order: list[str], size: str | None = No
                   linestyle="none",
                   errorbar=("ci", 95), n_boot=1000, seed=0, ax=ax, markersize=4)
     ax.set_title("Zero-shot SRL head F1 per language and schedule (mean over seeds, 95% CI)"
-                 + (f", English SRL train: {size}" if size is not None else ""))
+                 + (f",\n{regime_label(size)}" if size is not None else ""))
     ax.legend(fontsize=8, ncol=3)
     fig.tight_layout()
     return fig
@@ -65,8 +68,8 @@ def plot_deltas(per_language: pd.DataFrame):
         return fig
     df = per_language.copy()
     df["pair"] = df["a"] + "  vs  " + df["b"]
-    if "train_sentences" in df and df.train_sentences.nunique() > 1:
-        df["pair"] += " (" + df.train_sentences.astype(str) + ")"
+    if "regime" in df and df.regime.nunique() > 1:
+        df["pair"] += " (" + df.regime.astype(str) + ")"
     df["file"] = df["language"] + np.where(df["split"] == "gold-test", "*g", "")
     mat = df.pivot_table(index="pair", columns="file", values="seeds_delta") * 100
     sig = df.pivot_table(index="pair", columns="file", values="significant", aggfunc="first")
@@ -79,12 +82,14 @@ def plot_deltas(per_language: pd.DataFrame):
 
 
 def plot_run_level_deltas(run_level: pd.DataFrame, runs: pd.DataFrame, a: str, b: str, size: str = "all"):
-    """A - B per target (AVG first) in F1 points at one target size: each of A's runs minus B's mean
+    """A - B per target (AVG first) in F1 points in one regime: each of A's runs minus B's mean
     (points), the mean difference and its run-level 95% CI; a zero line. The axis spans the deltas."""
     import matplotlib.pyplot as plt
 
-    rows = run_level[(run_level.a == a) & (run_level.b == b) & (run_level.train_sentences == size)]
-    runs = runs.xs(size, level="train_sentences") if size in runs.index.get_level_values("train_sentences") else runs
+    from study.analysis.compare import regime_label
+
+    rows = run_level[(run_level.a == a) & (run_level.b == b) & (run_level.regime == size)]
+    runs = runs.xs(size, level="regime") if size in runs.index.get_level_values("regime") else runs
     fig, ax = plt.subplots(figsize=(10, 0.32 * len(rows) + 1.6))
     if rows.empty:
         ax.set_title(f"{a} vs {b}: no finished runs of both")
@@ -101,20 +106,20 @@ def plot_run_level_deltas(run_level: pd.DataFrame, runs: pd.DataFrame, a: str, b
     ax.axvline(0, color="#444", lw=0.8)
     ax.set_yticks(y, order)
     ax.set_xlabel(f"{a} - {b}, SRL head F1 (points)")
-    ax.set_title("Run-level differences per target set (AVG: macro average over the target test sets); "
-                 f"English SRL train: {size}", fontsize=10)
+    ax.set_title("Run-level differences per target set (AVG: macro average over the target test sets);\n"
+                 f"{regime_label(size)}", fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
 
 
 def plot_size_deltas(run_level: pd.DataFrame, runs: pd.DataFrame):
-    """Every AVG comparison's delta at each target size (F1 points): A's runs minus B's mean as points,
+    """Every AVG comparison's delta in each regime (F1 points): A's runs minus B's mean as points,
     the mean difference with its run-level 95% CI; the primary pair first. Whether an effect moves with
-    the amount of English SRL data is read across a row's sizes."""
+    the amount of English SRL data (or the intermediate budget) is read across a row's regimes."""
     import matplotlib.pyplot as plt
 
-    from study.analysis.compare import regimes
+    from study.analysis.compare import regime_label, regimes
 
     avg = run_level[run_level.target == "AVG"].copy()
     if avg.empty:
@@ -129,23 +134,23 @@ def plot_size_deltas(run_level: pd.DataFrame, runs: pd.DataFrame):
     labels, y = [], 0
     for a, b in reversed(pairs):
         for k, size in enumerate(reversed(sizes)):
-            hit = avg[(avg.a == a) & (avg.b == b) & (avg.train_sentences == size)]
+            hit = avg[(avg.a == a) & (avg.b == b) & (avg.regime == size)]
             if hit.empty:
                 continue
             r = hit.iloc[0]
-            at = runs.xs(size, level="train_sentences")
+            at = runs.xs(size, level="regime")
             points = at.xs(a, level="schedule")["AVG"].dropna().to_numpy() - at.xs(b, level="schedule")["AVG"].mean()
             colour = colours[sizes.index(size) % len(colours)]
             ax.scatter(points, np.full(len(points), y + 0.15), s=10, color=colour, alpha=0.6, zorder=2)
             ax.errorbar([r.delta], [y], xerr=[[r.delta - r.ci_low], [r.ci_high - r.delta]], fmt="o", color=colour,
-                        capsize=3, zorder=3, label=f"English SRL train: {size}" if (a, b) == pairs[-1] else None)
+                        capsize=3, zorder=3, label=regime_label(size) if (a, b) == pairs[-1] else None)
             labels.append((y, f"{a} - {b}" if k == 0 else ""))
             y += 1
         y += 0.5
     ax.axvline(0, color="#444", lw=0.8)
     ax.set_yticks([p for p, _ in labels], [t for _, t in labels], fontsize=8)
     ax.set_xlabel("delta in AVG zero-shot SRL head F1 (points); points: A's runs - mean of B")
-    ax.set_title("Run-level AVG differences per target size (95% CI over runs)")
+    ax.set_title("Run-level AVG differences per regime (95% CI over runs)")
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig

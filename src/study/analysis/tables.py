@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from study.analysis.compare import regimes, size_label
+from study.analysis.compare import regime_label, regimes, split_regime, with_regimes
 from study.config import ALL
 from study.infra import layout
 from study.infra.atomic import write_text
@@ -53,19 +53,19 @@ def scores_table(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def schedule_means(scores: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """Mean over seeds with a bootstrap 95% CI, per target size, schedule and file, plus the macro average."""
-    if "train_sentences" not in scores:
-        scores = scores.assign(train_sentences=ALL)
+    """Mean over seeds with a bootstrap 95% CI, per regime, schedule and file, plus the macro average."""
+    if "regime" not in scores:
+        scores = with_regimes(scores)
     target = scores[(scores.language != "en") & (scores.split == "test")]
-    macro = target.groupby(["train_sentences", "schedule", "seed"])["value"].mean().reset_index()
+    macro = target.groupby(["regime", "schedule", "seed"])["value"].mean().reset_index()
     macro["language"], macro["split"] = "AVG", "test"
     data = pd.concat([scores, macro], ignore_index=True)
     rng = np.random.default_rng(seed)
     rows = []
-    for (size, schedule, language, split), grp in data.groupby(["train_sentences", "schedule", "language", "split"]):
+    for (regime, schedule, language, split), grp in data.groupby(["regime", "schedule", "language", "split"]):
         v = grp["value"].to_numpy() * 100
         boots = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(1)
-        rows.append({"train_sentences": size, "schedule": schedule, "language": language, "split": split,
+        rows.append({"regime": regime, "schedule": schedule, "language": language, "split": split,
                      "mean": v.mean(), "ci_low": np.quantile(boots, 0.025), "ci_high": np.quantile(boots, 0.975),
                      "seeds": len(v)})
     return pd.DataFrame(rows)
@@ -86,34 +86,34 @@ def verdict(row) -> str:
 
 def _primary_rows(run_level: pd.DataFrame) -> pd.DataFrame:
     rows = run_level[run_level.role == "primary"]
-    if "train_sentences" not in rows:
+    if "regime" not in rows:
         return rows
-    return rows.set_index("train_sentences").loc[regimes(rows)].reset_index()
+    return rows.set_index("regime").loc[regimes(rows)].reset_index()
 
 
 def answer(run_level: pd.DataFrame, alpha: float = 0.05, interactions: pd.DataFrame | None = None) -> str:
     """The study's answer in a few sentences, generated from the primary run-level rows (F1 points).
 
-    One sentence per target size (the primary pair is declared per size), then whether the
-    difference changes with the size (the interaction), each with its CI.
+    One sentence per regime (target size, and budget where that is an axis: the primary pair is
+    declared per regime), then whether the difference changes with each factor (the interactions),
+    each with its CI.
     """
     if run_level is None or run_level.empty or not (run_level.role == "primary").any():
         return "No answer yet: the primary comparison needs finished runs of both schedules."
     primaries = _primary_rows(run_level)
-    per_size = "train_sentences" in primaries and (len(primaries) > 1 or primaries.train_sentences.iloc[0] != ALL)
+    per_size = "regime" in primaries and (len(primaries) > 1 or primaries.regime.iloc[0] != ALL)
     sentences = [_primary_sentence(r, alpha, per_size) for _, r in primaries.iterrows()]
     if interactions is not None and not interactions.empty:
         r = primaries.iloc[0]
         hit = interactions[(interactions.a == r["a"]) & (interactions.b == r["b"])]
-        if not hit.empty:
-            sentences.append(_interaction_sentence(hit.iloc[0], alpha))
+        sentences += [_interaction_sentence(row, alpha) for _, row in hit.iterrows()]
     return "\n\n".join(sentences)
 
 
 def _primary_sentence(r: pd.Series, alpha: float, per_size: bool) -> str:
     says = verdict(r)
     level = f"{100 * (1 - alpha):.0f}%"
-    where = f"With {size_label(r['train_sentences'])}: " if per_size else ""
+    where = f"With {regime_label(r['regime'])}: " if per_size else ""
     head = (f"{where}**{r['a']}** vs **{r['b']}** on the average zero-shot SRL head F1 over the target test sets: "
             f"{r['delta']:+.2f} F1 points ({level} CI {_ci(r)}, exact permutation p = {r['p_permutation']:.3g} over "
             f"{r['n_a']} + {r['n_b']} runs).")
@@ -134,13 +134,15 @@ def _interaction_sentence(r: pd.Series, alpha: float) -> str:
     level = f"{100 * (1 - alpha):.0f}%"
     change = (f"{r['interaction']:+.2f} F1 points ({level} CI {_ci(r)}, Welch p = {r['p_welch']:.3g})"
               if not pd.isna(r["ci_low"]) else f"{r['interaction']:+.2f} F1 points (CI needs 2 or more runs per group)")
+    factor = r.get("factor", "target size")
+    less = "less English data" if factor == "target size" else "a smaller intermediate budget"
     if r["ci_excludes_zero"] and r["p_welch"] <= alpha:
-        tail = (f" **The difference {'grows' if r['interaction'] > 0 else 'shrinks'} with less English data** "
+        tail = (f" **The difference {'grows' if r['interaction'] > 0 else 'shrinks'} with {less}** "
                 "(the CI excludes zero).")
     else:
-        tail = " **No change with target size detected** (the CI includes zero or p > alpha)."
-    return (f"Does it depend on target size? delta at {size_label(r['small'])} minus delta at "
-            f"{size_label(r['large'])}: {change}.{tail}")
+        tail = f" **No change with {factor} detected** (the CI includes zero or p > alpha)."
+    return (f"Does it depend on {factor}? delta at {regime_label(r['small'])} minus delta at "
+            f"{regime_label(r['large'])}: {change}.{tail}")
 
 
 def hypotheses(run_level: pd.DataFrame, interactions: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
@@ -150,31 +152,36 @@ def hypotheses(run_level: pd.DataFrame, interactions: pd.DataFrame, alpha: float
     at most alpha, "failed" where the CI excludes zero the other way, else "inconclusive".
     """
     rows = []
-    if run_level is None or run_level.empty or "train_sentences" not in run_level:
+    if run_level is None or run_level.empty or "regime" not in run_level:
         return pd.DataFrame(rows)
     avg = run_level[run_level.target == "AVG"]
-    sizes = regimes(avg)
+    keys = regimes(avg)
+    sizes = list(dict.fromkeys(split_regime(k)[0] for k in keys))
     multi = [(r.a, r.b) for r in avg.itertuples() if r.a.startswith("joint") and r.b.startswith("seq:")]
     for a, b in dict.fromkeys(multi):
-        for size in sizes if len(sizes) > 1 else []:
-            hit = avg[(avg.a == a) & (avg.b == b) & (avg.train_sentences == size)]
+        for key in keys if len(sizes) > 1 else []:
+            hit = avg[(avg.a == a) & (avg.b == b) & (avg.regime == key)]
             if hit.empty:
                 continue
             r = hit.iloc[0]
-            predicted = 1 if size == sizes[0] else -1  # multi-task ahead with less target data, behind with more
+            # multi-task ahead with less target data, behind with more
+            predicted = 1 if split_regime(key)[0] == sizes[0] else -1
             rows.append({"hypothesis": "H1 (Weller et al. 2022)", "claim": f"{a} {'>' if predicted > 0 else '<'} {b} "
-                         f"at {size_label(size)}", "estimate": r["delta"], "ci_low": r["ci_low"],
+                         f"at {regime_label(key)}", "estimate": r["delta"], "ci_low": r["ci_low"],
                          "ci_high": r["ci_high"], "p": r["p_adjusted"],
                          "verdict": _rule(r["delta"], r["ci_low"], r["ci_high"], r["p_adjusted"], predicted, alpha)})
     if interactions is not None and not interactions.empty:
-        for r in interactions[interactions.b == "none"].itertuples():
+        by_size = interactions[interactions.b == "none"]
+        if "factor" in by_size:
+            by_size = by_size[by_size.factor == "target size"]
+        for r in by_size.itertuples():
             rows.append({"hypothesis": "H2 (STILTs; Vu et al. 2020)", "claim": f"{r.a} - none larger at "
-                         f"{size_label(r.small)} than at {size_label(r.large)}", "estimate": r.interaction,
+                         f"{regime_label(r.small)} than at {regime_label(r.large)}", "estimate": r.interaction,
                          "ci_low": r.ci_low, "ci_high": r.ci_high, "p": r.p_welch,
                          "verdict": _rule(r.interaction, r.ci_low, r.ci_high, r.p_welch, 1, alpha)})
     for r in _primary_rows(run_level).itertuples():
         rejected = bool(r.significant)
-        rows.append({"hypothesis": "H0", "claim": f"{r.a} = {r.b} at {size_label(r.train_sentences)}",
+        rows.append({"hypothesis": "H0", "claim": f"{r.a} = {r.b} at {regime_label(r.regime)}",
                      "estimate": r.delta, "ci_low": r.ci_low, "ci_high": r.ci_high, "p": r.p_adjusted,
                      "verdict": "rejected" if rejected else "not rejected"})
     return pd.DataFrame(rows)
@@ -198,16 +205,20 @@ def save_answer(study_dir: Path, run_level: pd.DataFrame, alpha: float = 0.05,
 
 
 def answer_table(run_level: pd.DataFrame) -> pd.DataFrame:
-    """One row per target size and comparison on AVG: means, delta with its run-level CI, p, adjusted p, verdict.
+    """One row per regime and comparison on AVG: means, delta with its run-level CI, p, adjusted p, verdict.
 
-    F1 points.
+    F1 points. A study whose intermediate budget is an axis gets a column for it.
     """
     if run_level is None or run_level.empty:
         return pd.DataFrame()
     avg = run_level[run_level.target == "AVG"]
-    sizes = avg.train_sentences if "train_sentences" in avg else pd.Series(ALL, index=avg.index)
+    keys = avg.regime if "regime" in avg else pd.Series(ALL, index=avg.index)
+    sizes, budgets = keys.map(lambda k: split_regime(k)[0]), keys.map(lambda k: split_regime(k)[1])
+    axes = {"English SRL train": sizes.map(lambda v: "all" if v == ALL else f"{int(v):,}")}
+    if (budgets != "").any():
+        axes["intermediate budget"] = budgets.map(lambda b: f"{float(b):,g}" if b else "")
     out = pd.DataFrame({
-        "English SRL train": sizes.map(lambda v: "all" if v == ALL else f"{int(v):,}"),
+        **axes,
         "A": avg.a, "B": avg.b, "role": avg.role, "runs": avg.n_a.astype(str) + " + " + avg.n_b.astype(str),
         "AVG A": avg.mean_a.round(2), "AVG B": avg.mean_b.round(2), "delta": avg.delta.round(2),
         "95% CI": [_ci(r) for _, r in avg.iterrows()],

@@ -4,7 +4,16 @@ The package's public names are re-exported here, so callers write ``from study.c
 load_params, StudyConfig``.
 """
 
-from study.config.grid import ALL, RunSpec, expand_runs, largest_size, target_sizes
+from study.config.grid import (
+    ALL,
+    RunSpec,
+    expand_runs,
+    intermediate_budgets,
+    largest_size,
+    run_budget,
+    run_config,
+    target_sizes,
+)
 from study.config.loading import format_validation_error, load_params, read_yaml, validate_params
 from study.config.schedules import Schedule, ScheduleError, parse_schedule
 from study.config.schema import (
@@ -13,6 +22,7 @@ from study.config.schema import (
     AnalysisConfig,
     Budget,
     EncoderConfig,
+    IntermediateBudget,
     IntermediateConfig,
     Optimisation,
     PosConfig,
@@ -25,8 +35,9 @@ from study.config.schema import (
 )
 
 __all__ = [
-    "ALL", "HASH_NEUTRAL", "NOT_IN_RUN_HASH", "AnalysisConfig", "Budget", "EncoderConfig", "IntermediateConfig",
-    "Optimisation", "PosConfig", "RunSpec", "RuntimeConfig", "Sampler", "Schedule", "ScheduleError", "SrlConfig",
-    "StudyConfig", "TaskConfig", "drop_hash_neutral", "expand_runs", "format_validation_error", "largest_size",
-    "load_params", "parse_schedule", "read_yaml", "target_sizes", "validate_params",
+    "ALL", "HASH_NEUTRAL", "NOT_IN_RUN_HASH", "AnalysisConfig", "Budget", "EncoderConfig", "IntermediateBudget",
+    "IntermediateConfig", "Optimisation", "PosConfig", "RunSpec", "RuntimeConfig", "Sampler", "Schedule",
+    "ScheduleError", "SrlConfig", "StudyConfig", "TaskConfig", "drop_hash_neutral", "expand_runs",
+    "format_validation_error", "intermediate_budgets", "largest_size", "load_params", "parse_schedule",
+    "read_yaml", "run_budget", "run_config", "target_sizes", "validate_params",
 ]

@@ -130,6 +130,35 @@ class Budget(Strict):
             'schedules see equal compute'))
 
 
+def _budget_axis(value: Any) -> Any:
+    """``intermediate.budget.per_task``: a list of one is that number; a longer list is a grid axis."""
+    if isinstance(value, list) and len(value) == 1:
+        return value[0]
+    return value
+
+
+class IntermediateBudget(Budget):
+    """The intermediate budget, which may be a grid axis (``per_task: [300, 1200]``)."""
+
+    per_task: Annotated[PositiveFloat | Annotated[list[PositiveFloat], Field(min_length=2)],
+                        BeforeValidator(_budget_axis)] = Field(
+        300, description=(
+            'the budget of each task; a joint stage over n tasks gets n times it, so joint and sequential '
+            'schedules see equal compute. A list such as [300, 1200] is a grid axis: every schedule with '
+            'intermediate tasks runs at each budget (run ids end in __i<budget>), none once'))
+
+    @field_validator("per_task")
+    @classmethod
+    def _distinct_budgets(cls, value: Any) -> Any:
+        if isinstance(value, list) and len(set(value)) != len(value):
+            raise ValueError("a budget is listed twice")
+        return value
+
+    def values(self) -> list[float]:
+        """The budgets of the axis in params order (one for a plain budget)."""
+        return list(self.per_task) if isinstance(self.per_task, list) else [self.per_task]
+
+
 class Sampler(Strict):
     """Task sampler for joint runs; seeded by the run seed."""
 
@@ -178,8 +207,8 @@ class IntermediateConfig(Strict):
         "bundle", description=(
             'where intermediate-task data comes from: the local bundle (dev-derived splits) or the Hugging '
             'Face hub (official splits)'))
-    budget: Budget = Field(
-        Budget(), description='how long each intermediate task trains')
+    budget: IntermediateBudget = Field(
+        IntermediateBudget(), description='how long each intermediate task trains (a list of budgets: a grid axis)')
     sampler: Sampler = Field(
         Sampler(), description='the task sampler of joint stages')
     optim: Optimisation = Field(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from study.config import StudyConfig, drop_hash_neutral
+from study.config import Budget, StudyConfig, drop_hash_neutral
 from study.config.schedules import Schedule
 from study.infra.atomic import atomic_dir
 from study.infra.hashing import sha256_file, sha256_file_remembered, stable_hash
@@ -46,11 +46,19 @@ class StageSpec:
     def label(self) -> str:
         return "+".join(self.tasks)
 
+    @property
+    def budget(self) -> Budget:
+        """The per-task budget this stage trains with (one value, also where the study's budget is an axis)."""
+        return Budget.model_validate(self.ingredients["budget"])
+
 
 def stage_ingredients(config: StudyConfig, tasks: tuple[str, ...], parent: str | None, seed: int,
                       encoder_id: dict, data_fingerprint: str | None) -> dict:
     """Everything that determines a stage's weights."""
     inter = config.intermediate
+    if isinstance(inter.budget.per_task, list):
+        raise ValueError("a stage trains with one intermediate budget: plan it with the run's config "
+                         "(study.config.run_config), not the study's budget axis")
     return drop_hash_neutral({
         "format": STAGE_FORMAT,
         "encoder": {**config.encoder.model_dump(mode="json"), "weights": encoder_id.get("weights_sha256")},

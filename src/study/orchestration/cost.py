@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from study.config import RunSpec
+from study.config import RunSpec, run_config
 from study.infra.errors import StudyError
 from study.infra.hardware import machine_key, rates_file
 from study.infra.paths import repo_root, reports_root
@@ -113,7 +113,7 @@ def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec])
         tasks = list(stage.tasks)
         measured = [task_rate(t) for t in tasks]
         optim = [task_optim(cfg, t) for t in tasks]
-        steps = sum(budget_steps(inter.budget, m["train_examples"], o.batch_size)  # as stages.stage_steps counts
+        steps = sum(budget_steps(stage.budget, m["train_examples"], o.batch_size)  # as stages.stage_steps counts
                     for m, o in zip(measured, optim, strict=True))
         share = (sampler_probabilities(inter.sampler, [m["train_examples"] for m in measured]) if len(tasks) > 1
                  else np.ones(1))
@@ -139,7 +139,8 @@ def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec])
         evaluations = _evaluations(steps, srl_cfg.eval_every)
         if run.schedule.kind == "joint+srl":  # the mixture adds each intermediate task's own steps
             optim = [task_optim(cfg, t) for t in run.schedule.tasks]
-            extra = [budget_steps(inter.budget, task_rate(t)["train_examples"], o.batch_size)
+            budget = run_config(cfg, run).intermediate.budget  # the run's own where the budget is an axis
+            extra = [budget_steps(budget, task_rate(t)["train_examples"], o.batch_size)
                      for t, o in zip(run.schedule.tasks, optim, strict=True)]
             parts["intermediate training"] += sum(
                 n * _step_seconds(task_rate(t), o.batch_size, o.max_length, t, warnings)

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from study.config import Budget
 from study.infra.hardware import machine_key, rates_file
 from study.infra.paths import repo_root
 from study.orchestration.cost import Forecast, MissingRates, bench_dir, forecast_runs, format_forecast, load_rates
@@ -34,6 +35,8 @@ class StagePlan:
     runs: list[str] = field(default_factory=list)
     cached: bool = False
     steps: int = 0
+    #: the per-task budget this stage trains with (the study's, or the run's where it is an axis)
+    budget: Budget | None = None
 
 
 @dataclass
@@ -53,10 +56,10 @@ class Plan:
     forecast_missing: str = ""
 
 
-def _stage_steps(config, tasks: tuple[str, ...]) -> int:
-    b = config.intermediate.budget
+def _stage_steps(spec) -> int:
+    b = spec.budget
     if b.unit == "steps":
-        return int(b.per_task) * len(tasks)
+        return int(b.per_task) * len(spec.tasks)
     return -1  # examples/epochs depend on data sizes: shown as "per budget"
 
 
@@ -68,7 +71,7 @@ def plan_study(params_file: Path, throughput_file: Path | None = None, rates: di
     for run in ctx.runs():
         for spec in ctx.stages(run):
             plan = stages.setdefault(spec.key, StagePlan(spec.key, spec.label, spec.parent,
-                                                         steps=_stage_steps(ctx.config, spec.tasks)))
+                                                         steps=_stage_steps(spec), budget=spec.budget))
             plan.runs.append(run.run_id)
             scratch += max(plan.steps, 0)
     for plan in stages.values():
@@ -76,7 +79,8 @@ def plan_study(params_file: Path, throughput_file: Path | None = None, rates: di
     reuse = sum(max(p.steps, 0) for p in stages.values())
     srl = ctx.config.srl.budget
     b = ctx.config.intermediate.budget
-    note = (f"intermediate budget: {b.per_task:g} {b.unit} per task (a joint stage over n tasks gets n times that); "
+    budgets = " and ".join(f"{v:g}" for v in b.values())
+    note = (f"intermediate budget: {budgets} {b.unit} per task (a joint stage over n tasks gets n times that); "
             f"SRL: {srl.per_task:g} {srl.unit} per run")
     plan = Plan(ctx.config.study_name, len(ctx.runs()), list(stages.values()), reuse, scratch,
                 int(srl.per_task) if srl.unit == "steps" else -1, note)
@@ -102,7 +106,7 @@ def _budget_examples(budget, batch_size: int, train_size: int | None) -> int | N
     return budget_steps(budget, train_size or 0, batch_size) * batch_size
 
 
-def stage_sequences(ctx: StudyContext, tasks: tuple[str, ...]) -> int | None:
+def stage_sequences(ctx: StudyContext, tasks: tuple[str, ...], budget: Budget) -> int | None:
     """Encoder sequences a stage trains on (multiple choice: one per choice); None if a size is unknown."""
     inter = ctx.config.intermediate
     total = 0
@@ -111,7 +115,7 @@ def stage_sequences(ctx: StudyContext, tasks: tuple[str, ...]) -> int | None:
         size = info.hub_train_examples if inter.source == "hub" else None
         if size is not None and cfg.max_train_examples is not None:
             size = min(size, cfg.max_train_examples)
-        n = _budget_examples(inter.budget, (cfg.optim or inter.optim).batch_size, size)
+        n = _budget_examples(budget, (cfg.optim or inter.optim).batch_size, size)
         if n is None:
             return None
         total += n * info.sequences_per_example
@@ -167,7 +171,7 @@ def estimate_compute(ctx: StudyContext, plan: Plan, throughput_file: Path | None
     record = load_throughput(arch, precision, throughput_file) if arch else None
     if record is None:
         return None
-    stage_seqs = [stage_sequences(ctx, p.label.split("+")) for p in plan.stages if not p.cached]
+    stage_seqs = [stage_sequences(ctx, p.label.split("+"), p.budget) for p in plan.stages if not p.cached]
     known = [s for s in stage_seqs if s is not None]
     target = target_sequences(ctx)
     train_seqs = sum(known) + plan.runs * (target["srl"] + target["pos"])

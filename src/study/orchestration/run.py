@@ -20,7 +20,16 @@ from pathlib import Path
 
 import torch
 
-from study.config import RunSpec, StudyConfig, expand_runs, largest_size, load_params, target_sizes
+from study.config import (
+    RunSpec,
+    StudyConfig,
+    expand_runs,
+    largest_size,
+    load_params,
+    run_budget,
+    run_config,
+    target_sizes,
+)
 from study.data.bundle import require_valid_bundle
 from study.data.languages import resolve_languages
 from study.encoder.build import OFFLINE_ENCODER_NAME, build_encoder
@@ -42,8 +51,8 @@ from study.target.srl.train import SrlTraining, train_srl
 from study.training import distributed
 from study.training.engine import CHECKPOINT, set_threads
 
-RESULT_COLUMNS = ("run", "schedule", "seed", "train_sentences", "task", "language", "split", "metric", "label", "value",
-                  "code_version", "params_hash", "data_sha256sums", "encoder_sha256")
+RESULT_COLUMNS = ("run", "schedule", "seed", "train_sentences", "intermediate_budget", "task", "language", "split",
+                  "metric", "label", "value", "code_version", "params_hash", "data_sha256sums", "encoder_sha256")
 
 
 @dataclass
@@ -93,8 +102,12 @@ class StudyContext:
                 return run
         raise StudyError(f"no run '{run_id}' in {self.params_file}; runs: {', '.join(r.run_id for r in self.runs())}")
 
+    def run_config(self, run: RunSpec) -> StudyConfig:
+        """The config ``run`` computes with (its own intermediate budget where that is an axis)."""
+        return run_config(self.config, run)
+
     def stages(self, run: RunSpec) -> list[StageSpec]:
-        return plan_stages(self.config, run.schedule, run.seed, self.encoder_id, self.data_fingerprint)
+        return plan_stages(self.run_config(run), run.schedule, run.seed, self.encoder_id, self.data_fingerprint)
 
 
 def open_study(params_file: Path, reports_dir: Path | None = None, build: bool = True) -> StudyContext:
@@ -156,8 +169,9 @@ def run_intermediate(ctx: StudyContext, run: RunSpec, progress: Callable[[str], 
         live().phase(f"stage {number} of {len(stages)}: {spec.label}")
 
         def train(parent_state, partial_dir, spec=spec):
-            tasks = [prepare_task(ctx.config, t, ctx.data_root, ctx.tokenizer) for t in spec.tasks]
-            outcome = train_stage(ctx.config, tasks, run.seed, ctx.tokenizer.pad_token_id, parent_state,
+            config = ctx.run_config(run)
+            tasks = [prepare_task(config, t, ctx.data_root, ctx.tokenizer) for t in spec.tasks]
+            outcome = train_stage(config, tasks, run.seed, ctx.tokenizer.pad_token_id, parent_state,
                                   partial_dir, progress)
             record = {"history": outcome.history, "consumed": outcome.consumed, "best_step": outcome.best_step,
                       "best_metrics": outcome.best_metrics, "seconds": outcome.seconds, "data": outcome.data}
@@ -214,7 +228,7 @@ def run_target(ctx: StudyContext, run: RunSpec, encoder_state: dict[str, torch.T
             layout.mark_complete(run_dir)
         return run_dir / "results.csv"
     cache = ctx.run_cache_dir(run)
-    job = TargetJob(ctx.config, ctx.data_root, run.seed, ctx.tokenizer, encoder_state, None, progress,
+    job = TargetJob(ctx.run_config(run), ctx.data_root, run.seed, ctx.tokenizer, encoder_state, None, progress,
                     run.train_sentences)
     main = distributed.is_main()
     if main:
@@ -335,7 +349,9 @@ def write_run(ctx: StudyContext, run: RunSpec, rows: list[dict], history: dict, 
 def write_results(ctx: StudyContext, run: RunSpec, rows: list[dict], path: Path) -> Path:
     """The run's tidy results with provenance on every row."""
     prov = ctx.provenance
+    budget = run_budget(ctx.config, run)
     fixed = {"run": run.run_id, "schedule": run.schedule.text, "seed": run.seed, "train_sentences": run.regime,
+             "intermediate_budget": "" if budget is None else f"{budget:g}",
              "code_version": prov["code"]["describe"], "params_hash": prov["params_hash"],
              "data_sha256sums": prov["data_sha256sums"], "encoder_sha256": ctx.encoder_id.get("weights_sha256")}
     buf = io.StringIO()
