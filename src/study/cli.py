@@ -158,6 +158,24 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_archive(args: argparse.Namespace) -> int:
+    from study.infra.paths import repo_root
+    from study.orchestration.archive import archive_dir, archive_size, pack_study, restore_study
+    from study.orchestration.run import open_study
+
+    ctx = open_study(Path(args.file), Path(args.reports) if args.reports else None, build=False)
+    folder = Path(args.archive) if args.archive else archive_dir(repo_root(), ctx.config.study_name)
+    if args.restore:
+        report = restore_study(ctx.study_dir, ctx.data_root, folder, ctx.config.params_hash())
+        print(f"restored {len(report.restored)} run(s) from {folder} into {ctx.study_dir / 'runs'}"
+              + (f"; {len(report.skipped)} already complete there" if report.skipped else ""))
+        return 0
+    report = pack_study(ctx.study_dir, ctx.data_root, folder, ctx.config.params_hash())
+    print(f"packed {len(report.packed)} finished run(s) into {folder} ({archive_size(folder) / 1e6:.1f} MB in all)"
+          + (f"; {len(report.skipped)} already packed or of other params" if report.skipped else ""))
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from study.bench.suite import BenchOptions, format_markdown, run_bench
     from study.infra.paths import reports_root
@@ -264,6 +282,14 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--throughput", type=Path,
                       help="measured throughput records for the estimate (default: reports/bench/gpu/throughput.json)")
     plan.set_defaults(func=_cmd_plan)
+
+    archive = sub.add_parser("archive", help="pack a study's finished runs small enough to commit "
+                             "(reports/archive/<study>/), or --restore them on another machine to resume there")
+    archive.add_argument("file", type=Path)
+    archive.add_argument("--restore", action="store_true", help="unpack the archived runs into the reports folder")
+    archive.add_argument("--reports", type=Path, help="the reports folder (default: $STUDY_REPORTS, else reports/)")
+    archive.add_argument("--archive", type=Path, help="the archive folder (default: reports/archive/<study>)")
+    archive.set_defaults(func=_cmd_archive)
 
     bench = sub.add_parser("bench", help="the performance suite: speed, MFU, reuse, scoring and study times")
     bench.add_argument("--params", type=Path, default=Path("params/default.yaml"))

@@ -153,8 +153,8 @@ def test_mfu_is_against_the_fastest_gemm_and_the_other_precision_is_measured_onl
     assert row["met"] is (not native)
     monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: native)
     monkeypatch.setattr(hardware, "cuda_available", lambda: False)
-    assert other_precision(str(REPO / "params/default.yaml")) == ("no" if native else None)
-    assert other_precision(str(REPO / "params/smoke.yaml")) == ("bf16" if native else None)
+    assert other_precision(str(REPO / "params/default.yaml")) == ("bf16" if native else None)  # pinned fp32
+    assert other_precision(str(REPO / "params/cpu-full.yaml")) == ("no" if native else None)  # auto
 
 
 def test_the_cost_model_is_checked_against_a_measured_study_it_was_not_fitted_to(tmp_path):

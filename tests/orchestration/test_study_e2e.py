@@ -53,6 +53,11 @@ def test_smoke_study_runs_every_run_and_reports(smoke_run):
     seq_nb = (study_dir / "runs" / "seq-mnli-squad_v1__seed1" / "02_intermediate.html").read_text()
     assert "reused from cache" in seq_nb
     assert (study_dir / "04_analysis.html").is_file()
+    # the pages and notebooks name files beside the checkout relative to it, never by this machine's path
+    for page in [*study_dir.rglob("*.html"), *study_dir.rglob("*.ipynb")]:
+        assert str(REPO_ROOT) not in page.read_text(), page
+    params = json.loads((study_dir / "01_data.ipynb").read_text())["metadata"]["papermill"]["parameters"]
+    assert params["params_file"] == "params/smoke.yaml"
     # the answer opens the index page and notebook 04: one run a side cannot conclude, and says so
     index = (study_dir / "index.html").read_text()
     assert index.index("<h2>Answer</h2>") < index.index("<h2>Runs</h2>")

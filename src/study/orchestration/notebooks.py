@@ -49,6 +49,14 @@ def _local_socket_kernel_manager():
             os.makedirs(runtime, exist_ok=True)
             return os.path.join(runtime, f"study-{uuid.uuid4().hex[:16]}-ipc")
 
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts every kernel before its shutdown request; a notebook that has
+            # finished has nothing to stop, and a kernel caught between messages then prints
+            # "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel" into the study's output
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
     return LocalSocketKernelManager
 
 
@@ -92,9 +100,53 @@ def notebook_path(name: str) -> Path:
     return path
 
 
+def portable(value):
+    """A path parameter as the report shows it: relative to the checkout where it lies beside it.
+
+    The kernels run in the repository root, so ``params/default.yaml`` and ``../shared/data`` name
+    the same files as the absolute paths, and a published notebook names no machine's folders.
+    Anything else (other values, paths elsewhere) is returned as it is.
+    """
+    if not isinstance(value, str | Path) or not Path(value).is_absolute():
+        return value
+    root = repo_root().resolve()
+    path = Path(value).resolve()
+    if path != root.parent and not path.is_relative_to(root.parent):
+        return str(value)
+    return os.path.relpath(path, root)
+
+
+def shown_path(value: str | Path) -> str:
+    """A path as a report prints it: :func:`portable`, else ``~/...`` under the home folder."""
+    shown = str(portable(str(value)))
+    home = Path.home().resolve()
+    if Path(shown).is_absolute() and Path(shown).resolve().is_relative_to(home):
+        return "~/" + str(Path(shown).resolve().relative_to(home))
+    return shown
+
+
+def _portable_metadata(notebook: Path) -> None:
+    """Papermill records the input and output paths it was given: record them relative to the checkout."""
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if key in meta:
+            meta[key] = portable(meta[key])
+    if "parameters" in meta:
+        meta["parameters"] = {k: portable(v) for k, v in meta["parameters"].items()}
+    nbformat.write(nb, str(notebook))
+
+
 def execute_notebook(name: str, out_path: Path, parameters: dict, progress: bool = False) -> Path:
-    """Run ``notebooks/<name>.ipynb`` with ``parameters``; write the executed copy to ``out_path``."""
+    """Run ``notebooks/<name>.ipynb`` with ``parameters``; write the executed copy to ``out_path``.
+
+    Path parameters are passed relative to the checkout where they lie beside it (:func:`portable`).
+    """
     import papermill as pm
+
+    parameters = {k: portable(v) for k, v in parameters.items()}
 
     if verbose():
         import logging
@@ -122,6 +174,7 @@ def execute_notebook(name: str, out_path: Path, parameters: dict, progress: bool
                     f"notebook {src.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}; "
                     f"the partial notebook is {failed}"
                 ) from exc
+            _portable_metadata(tmp_nb)
             os.replace(tmp_nb, tmp)
     finally:
         if env_backup is None:
