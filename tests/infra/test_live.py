@@ -28,7 +28,10 @@ def test_rate_and_time_left_count_from_where_the_phase_started():
     assert PhaseState("x", 0, 10, "step", 1.0, 1.0).rate is None
 
 
-def test_without_a_file_a_text_bar_is_drawn_on_stderr_where_someone_watches(capsys):
+def test_without_a_file_a_text_bar_is_drawn_on_stderr_where_someone_watches(capsys, monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)  # imported by an earlier test's kernel: no notebook
     assert LiveProgress(None)._bar_enabled is False  # pytest's captured stderr is no terminal: a log gets no bar
     progress = LiveProgress(None, bar=True)
     progress.phase("scoring", total=3, unit="file")

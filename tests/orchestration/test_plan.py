@@ -39,9 +39,10 @@ def test_stage_sizes_come_from_the_official_train_splits():
 
     mnli, hellaswag = whole_batches(3 * 392_702, "mnli"), whole_batches(3 * 39_905, "hellaswag") * 4
     assert 3 * 392_702 <= mnli < 3 * 392_702 + 64
-    assert stage_sequences(ctx, ("mnli",)) == mnli
-    assert stage_sequences(ctx, ("hellaswag",)) == hellaswag
-    assert stage_sequences(ctx, ("mnli", "hellaswag")) == mnli + hellaswag
+    budget = inter.budget  # one budget (3 epochs); a study with a budget axis passes each stage's own
+    assert stage_sequences(ctx, ("mnli",), budget) == mnli
+    assert stage_sequences(ctx, ("hellaswag",), budget) == hellaswag
+    assert stage_sequences(ctx, ("mnli", "hellaswag"), budget) == mnli + hellaswag
 
 
 @pytest.mark.needs_data

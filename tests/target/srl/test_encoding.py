@@ -113,11 +113,17 @@ def test_per_sentence_model_learns_and_survives_save_and_load(dev, tokenizer, tm
     assert loaded.predict(dev)[0] == predicted
 
 
-@pytest.mark.parametrize("precision", ["bf16", "no"])
-def test_a_sentence_scores_alike_whatever_shares_its_batch(dev, tokenizer, precision):
+@pytest.mark.parametrize("precision, tolerance", [("bf16", 0.05), ("no", 1e-4)])
+def test_a_sentence_scores_alike_whatever_shares_its_batch(dev, tokenizer, precision, tolerance):
     """Under bf16 a sentence's logits followed its batch's padded length (attention reduces over it): scoring
-    the same file alone, in halves or with another batch size flipped labels. Padded to its own bucket, never."""
-    from study.target.srl.predict import predicate_keys, sentence_batch_logits
+    the same file alone, in halves or with another batch size flipped labels. Padded to its own bucket, never.
+
+    What is exact is the padded length: every sentence is padded to its own bucket whatever shares its
+    batch. The logits agree to rounding, not to the bit: oneDNN on AVX-512 / AMX CPUs picks its GEMM
+    kernel by the number of rows (a batch of 3 sentences holds few predicates), which moves the last
+    digits (measured on the AMX Xeon: 2.4e-6 in fp32, 0.012 in bf16; on the AVX2 EPYC they were equal).
+    """
+    from study.target.srl.predict import PAD_MULTIPLE, predicate_keys, scoring_batches, sentence_batch_logits
     from study.training.engine import inference_precision
 
     torch.manual_seed(0)
@@ -134,4 +140,9 @@ def test_a_sentence_scores_alike_whatever_shares_its_batch(dev, tokenizer, preci
 
     everything = logits(sentences, 64)
     for other in (logits(sentences, 3), logits(sentences[::2], 64), logits(sentences[1::3], 5)):
-        assert other and all(torch.equal(everything[key], value) for key, value in other.items())
+        assert other and all(torch.allclose(everything[key], value, rtol=0, atol=tolerance)
+                             for key, value in other.items())
+    own = {x.sentence: -(-len(x.input_ids) // PAD_MULTIPLE) * PAD_MULTIPLE for x in sentences}
+    for instances, size in ((sentences, 64), (sentences, 3), (sentences[::2], 64), (sentences[1::3], 5)):
+        for idx, padded in scoring_batches([len(x.input_ids) for x in instances], size):
+            assert {own[instances[i].sentence] for i in idx} == {padded}  # each padded to its own bucket
