@@ -12,7 +12,7 @@ import difflib
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from study.config.schedules import Schedule, ScheduleError, parse_schedule
 from study.infra.hashing import stable_hash
@@ -152,6 +152,11 @@ class IntermediateBudget(Budget):
     def _distinct_budgets(cls, value: Any) -> Any:
         if isinstance(value, list) and len(set(value)) != len(value):
             raise ValueError("a budget is listed twice")
+        return value
+
+    @field_serializer("per_task")
+    def _as_given(self, value: Any) -> Any:
+        # as Budget dumps it: an unvalidated default (300) stays 300, so hashes stay what they were
         return value
 
     def values(self) -> list[float]:
