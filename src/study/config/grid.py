@@ -54,13 +54,6 @@ def intermediate_budgets(config: StudyConfig) -> list[float | None]:
     return [None] if len(values) == 1 else list(values)
 
 
-def run_budget(config: StudyConfig, run: RunSpec) -> float | None:
-    """The intermediate budget per task ``run`` trains with (None: a schedule without intermediate tasks)."""
-    if not run.schedule.tasks:
-        return None
-    return run.intermediate_budget if run.intermediate_budget is not None else config.intermediate.budget.values()[0]
-
-
 def run_config(config: StudyConfig, run: RunSpec) -> StudyConfig:
     """``config`` as ``run`` computes with it: its own intermediate budget where the budget is an axis.
 
@@ -74,6 +67,11 @@ def run_config(config: StudyConfig, run: RunSpec) -> StudyConfig:
     per_task = run.intermediate_budget if run.intermediate_budget is not None else budget.per_task[0]
     intermediate = config.intermediate.model_copy(update={"budget": budget.model_copy(update={"per_task": per_task})})
     return config.model_copy(update={"intermediate": intermediate})
+
+
+def run_budget(config: StudyConfig, run: RunSpec) -> float | None:
+    """The intermediate budget per task ``run`` trains with (None: a schedule without intermediate tasks)."""
+    return run_config(config, run).intermediate.budget.per_task if run.schedule.tasks else None
 
 
 def expand_runs(config: StudyConfig) -> list[RunSpec]:

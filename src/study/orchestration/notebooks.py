@@ -126,7 +126,10 @@ def shown_path(value: str | Path) -> str:
 
 
 def _portable_metadata(notebook: Path) -> None:
-    """Papermill records the input and output paths it was given: record them relative to the checkout."""
+    """Papermill records the input and output paths it was given: record them relative to the checkout.
+
+    (The parameters it records are already the portable ones :func:`execute_notebook` passed.)
+    """
     import nbformat
 
     nb = nbformat.read(str(notebook), as_version=4)
@@ -134,8 +137,6 @@ def _portable_metadata(notebook: Path) -> None:
     for key in ("input_path", "output_path"):
         if key in meta:
             meta[key] = portable(meta[key])
-    if "parameters" in meta:
-        meta["parameters"] = {k: portable(v) for k, v in meta["parameters"].items()}
     nbformat.write(nb, str(notebook))
 
 
