@@ -296,7 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--smoke-params", type=Path, default=Path("params/smoke.yaml"))
     bench.add_argument("--steps", type=int, default=100, help="SRL training steps per contestant (default 100)")
     bench.add_argument("--skip", nargs="*", help="leave out phases",
-                       choices=["trainer", "scoring", "smoke", "malloc", "options", "cost", "profile"])
+                       choices=["trainer", "time_to_f1", "scoring", "smoke", "malloc", "options", "cost",
+                                "profile"])
     bench.add_argument("--default-study", action="store_true",
                        help="also time the default study end to end (hours on 2 cores)")
     bench.add_argument("--out", type=Path, help="output folder (default: reports/bench)")

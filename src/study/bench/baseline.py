@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -71,22 +72,29 @@ def _predict(model, collator, features, keys, firsts, batch_size: int = 64) -> d
     return out
 
 
-def run_trainer_baseline(params_file: str, steps: int, batch_size: int, seed: int) -> dict:
-    """Train with ``Trainer`` for ``steps`` steps; return throughput and English dev head F1."""
-    from datasets import Dataset
-    from transformers import (
-        AutoModelForTokenClassification,
-        DataCollatorForTokenClassification,
-        Trainer,
-        TrainingArguments,
-    )
+@dataclass
+class BaselineData:
+    """What both baseline measurements train and score on: the params' English SRL train and dev."""
 
+    config: object
+    tokenizer: object
+    labels: list[str]
+    train_features: list[dict]
+    dev: object  # the SrlSplit the study's engine selects on (the same first max_dev_sentences)
+    dev_features: list[dict]
+    dev_keys: list[tuple]
+    dev_firsts: list[dict]
+
+    @property
+    def dev_sentences(self) -> int:
+        return len(self.dev.sentence_ids)
+
+
+def baseline_data(params_file: str) -> BaselineData:
     from study.config import load_params
-    from study.encoder.load import ensure_available, load_tokenizer, resolve_encoder
+    from study.encoder.load import load_tokenizer
     from study.infra.paths import default_data_root
     from study.target.srl.data import label_inventory, load_split, srl_path
-    from study.target.srl.metrics import score
-    from study.target.srl.predict import predictions_for_split
 
     config = load_params(Path(params_file))
     cfg = config.srl
@@ -97,34 +105,68 @@ def run_trainer_baseline(params_file: str, steps: int, batch_size: int, seed: in
     labels = label_inventory([train], cfg.formulation)
     label_ids = {label: i for i, label in enumerate(labels)}
     features, _, _ = _split_features(train, tokenizer, label_ids, cfg.formulation, cfg.optim.max_length)
+    dev_features, keys, firsts = _split_features(dev, tokenizer, None, cfg.formulation, cfg.optim.max_length)
+    return BaselineData(config, tokenizer, labels, features, dev, dev_features, keys, firsts)
 
+
+def build_trainer(data: BaselineData, steps: int, batch_size: int, seed: int, output_dir: str,
+                  callbacks: list | None = None, collator=None):
+    """``Trainer`` as a ``run_ner.py`` user sets it up, with the study's lr, warm-up, clipping and steps."""
+    from datasets import Dataset
+    from transformers import (
+        AutoModelForTokenClassification,
+        DataCollatorForTokenClassification,
+        Trainer,
+        TrainingArguments,
+    )
+
+    from study.encoder.load import ensure_available, resolve_encoder
+
+    config, cfg = data.config, data.config.srl
     torch.manual_seed(seed)
     location = ensure_available(resolve_encoder(config.encoder.name))
-    model = AutoModelForTokenClassification.from_pretrained(location, num_labels=len(labels))
-    collator = DataCollatorForTokenClassification(tokenizer)
+    model = AutoModelForTokenClassification.from_pretrained(location, num_labels=len(data.labels))
+    args = TrainingArguments(
+        output_dir=output_dir, max_steps=steps, per_device_train_batch_size=batch_size, learning_rate=cfg.optim.lr,
+        weight_decay=cfg.optim.weight_decay, warmup_steps=cfg.optim.warmup_ratio, max_grad_norm=cfg.optim.grad_clip,
+        lr_scheduler_type="linear", seed=seed, use_cpu=True, report_to="none", save_strategy="no",
+        logging_strategy="no", disable_tqdm=True, include_num_input_tokens_seen="non_padding",
+        dataloader_num_workers=0,
+        bf16=config.runtime.mixed_precision == "bf16",  # the same precision as the study's engine
+    )
+    return Trainer(model=model, args=args, train_dataset=Dataset.from_list(data.train_features),
+                   data_collator=collator or DataCollatorForTokenClassification(data.tokenizer), callbacks=callbacks)
+
+
+def dev_head_f1(model, data: BaselineData) -> float:
+    """English dev head F1 of the token-classification model, by the study's own scorer."""
+    from transformers import DataCollatorForTokenClassification
+
+    from study.target.srl.metrics import score
+    from study.target.srl.predict import predictions_for_split
+
+    cfg = data.config.srl
+    by_key = _predict(model, DataCollatorForTokenClassification(data.tokenizer), data.dev_features, data.dev_keys,
+                      data.dev_firsts, cfg.optim.eval_batch_size)
+    predicted = predictions_for_split(data.dev, by_key, data.labels, cfg.formulation)
+    return score(data.dev.predicates, predicted, "head").f1
+
+
+def run_trainer_baseline(params_file: str, steps: int, batch_size: int, seed: int) -> dict:
+    """Train with ``Trainer`` for ``steps`` steps; return throughput and English dev head F1."""
+    data = baseline_data(params_file)
     with tempfile.TemporaryDirectory() as tmp:
-        args = TrainingArguments(
-            output_dir=tmp, max_steps=steps, per_device_train_batch_size=batch_size, learning_rate=cfg.optim.lr,
-            weight_decay=cfg.optim.weight_decay, warmup_steps=cfg.optim.warmup_ratio, max_grad_norm=cfg.optim.grad_clip,
-            lr_scheduler_type="linear", seed=seed, use_cpu=True, report_to="none", save_strategy="no",
-            logging_strategy="no", disable_tqdm=True, include_num_input_tokens_seen="non_padding",
-            dataloader_num_workers=0,
-            bf16=config.runtime.mixed_precision == "bf16",  # the same precision as the study's engine
-        )
-        trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_list(features), data_collator=collator)
+        trainer = build_trainer(data, steps, batch_size, seed, tmp)
         t0 = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - t0
         tokens = int(trainer.state.num_input_tokens_seen)
-    dev_features, keys, firsts = _split_features(dev, tokenizer, None, cfg.formulation, cfg.optim.max_length)
     t1 = time.perf_counter()
-    by_key = _predict(model, collator, dev_features, keys, firsts, cfg.optim.eval_batch_size)
-    predicted = predictions_for_split(dev, by_key, labels, cfg.formulation)
-    dev_f1 = score(dev.predicates, predicted, "head").f1
+    dev_f1 = dev_head_f1(trainer.model, data)
     predicates = steps * batch_size
     return {
         "steps": steps, "batch_size": batch_size, "train_seconds": seconds, "predicates": predicates,
         "tokens": tokens, "predicates_per_second": predicates / seconds, "tokens_per_second": tokens / seconds,
         "dev_head_f1": dev_f1, "dev_seconds": time.perf_counter() - t1,
-        "train_instances_available": len(features),
+        "train_instances_available": len(data.train_features),
     }

@@ -110,6 +110,16 @@ def phase_trainer(args) -> dict:
     return run_trainer_baseline(args.params, args.steps, args.batch_size, args.seed)
 
 
+def phase_time_to_f1(args) -> dict:
+    """Training wall time of ``--contestant`` (engine or trainer) to English dev head F1 ``--target-f1``."""
+    from study.bench.time_to_f1 import StopRule, engine_curve, trainer_curve
+
+    rule = StopRule(args.target_f1, args.max_seconds)
+    if args.contestant == "engine":
+        return engine_curve(args.params, args.seed, rule, args.eval_every, args.max_steps)
+    return trainer_curve(args.params, args.seed, rule, args.eval_every, args.batch_size, args.max_steps)
+
+
 def phase_scoring(args) -> dict:
     """Zero-shot scoring of every file a run scores (test sets of all languages, gold sets, English)."""
     from study.config import load_params
@@ -200,7 +210,8 @@ def phase_analysis_shape(args) -> dict:
 
 
 PHASES = {"gemm": phase_gemm, "rates": phase_rates, "profile": phase_profile, "analysis_shape": phase_analysis_shape,
-          "srl_engine": phase_srl_engine, "trainer": phase_trainer, "scoring": phase_scoring, "study": phase_study}
+          "srl_engine": phase_srl_engine, "trainer": phase_trainer, "time_to_f1": phase_time_to_f1,
+          "scoring": phase_scoring, "study": phase_study}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--optimizer", choices=["fused", "for_loop"], help="override runtime.optimizer")
     parser.add_argument("--deterministic", choices=["on", "off"], help="override runtime.deterministic")
     parser.add_argument("--attention-dropout", type=float, help="override encoder.attention_dropout")
+    parser.add_argument("--contestant", choices=["engine", "trainer"], default="engine", help="time_to_f1's trainer")
+    parser.add_argument("--target-f1", type=float, default=0.6, help="time_to_f1: English dev head F1 to reach")
+    parser.add_argument("--eval-every", type=int, default=50, help="time_to_f1: steps between dev evaluations")
+    parser.add_argument("--max-steps", type=int, help="time_to_f1: schedule length and cap (default: srl budget)")
+    parser.add_argument("--max-seconds", type=float, default=2400.0, help="time_to_f1: training-time cap")
     parser.add_argument("--model")
     parser.add_argument("--save-model")
     args = parser.parse_args(argv)

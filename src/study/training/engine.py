@@ -334,8 +334,13 @@ class Engine:
         batches: Callable[[int], Iterator[dict[str, torch.Tensor]]],
         loss_fn: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor],
         evaluate: Callable[[nn.Module], dict] | None,
+        stop: Callable[[dict], bool] | None = None,
     ) -> TrainResult:
-        """Run to ``total_steps`` (or early stop); ``batches(start_step)`` yields batches from that step."""
+        """Run to ``total_steps`` (or early stop); ``batches(start_step)`` yields batches from that step.
+
+        ``stop`` sees each evaluation's record (step, seconds, eval_seconds, dev metrics) and ends the
+        fit when it returns True: the benchmark trains until a dev score is reached, not for a budget.
+        """
         result = TrainResult(steps=0)
         selection = Selection(self.select_metric, self.patience)
         start = self._resume(result, selection)
@@ -383,7 +388,7 @@ class Engine:
                 self.progress(f"step {step}/{self.total_steps}: {shown}")
             if not last:
                 self._save(step, result, selection)
-            if selection.should_stop:
+            if selection.should_stop or (stop is not None and stop(record)):
                 break
         result.steps = step
         result.seconds = time.perf_counter() - t0
