@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from study.infra import layout
 from study.infra.errors import StudyError
 from study.target.srl.conllu import read_srl_file
-from study.target.srl.data import load_split, srl_path
+from study.target.srl.data import load_split, prediction_path, srl_path
 from study.target.srl.metrics import score
 from study.target.srl.scope import in_scope
 
@@ -34,7 +35,7 @@ def counts_for_file(study_dir: Path, data_root: Path, language: str, split: str,
     gold = load_split(srl_path(data_root, language, split), language, split, scope, max_sentences)
     out = {}
     for run in runs:
-        pred_path = Path(study_dir) / "runs" / run / "predictions" / f"{language}-{split}{Path(gold.file.path).suffix}"
+        pred_path = prediction_path(layout.predictions_dir(Path(study_dir) / "runs" / run), language, split)
         if not pred_path.is_file():
             raise StudyError(f"{pred_path}: prediction file missing; delete {pred_path.parent.parent / 'DONE.json'} "
                              f"and re-run `study run` to recompute that run")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from study.infra import layout
 from study.infra.errors import StudyError
-from study.target.srl.data import srl_path
+from study.target.srl.data import scored_against
 
 ARCHIVE_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -36,12 +36,6 @@ SKIPPED = {"progress.json"}
 
 def archive_dir(repo: Path, study_name: str) -> Path:
     return Path(repo) / "reports" / "archive" / study_name
-
-
-def gold_file(data_root: Path, prediction: Path) -> Path:
-    """The bundle file a prediction file was scored against (``de-test.conllu`` -> ``srl/de/test.conllu``)."""
-    language, _, split = prediction.name.split(".")[0].partition("-")
-    return srl_path(data_root, language, split)
 
 
 def thin(prediction: bytes, gold: bytes) -> bytes:
@@ -103,7 +97,7 @@ def pack_run(run_dir: Path, data_root: Path, out: Path) -> Path:
                 continue
             data = path.read_bytes()
             entry = {"sha256": _sha256(data)}
-            gold = gold_file(data_root, path) if path.parent == layout.predictions_dir(run_dir) else None
+            gold = scored_against(data_root, path) if path.parent == layout.predictions_dir(run_dir) else None
             if gold is not None and gold.is_file():
                 reference = gold.read_bytes()
                 thinned = thin(data, reference)

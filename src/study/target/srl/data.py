@@ -62,6 +62,17 @@ def srl_path(data_root: Path, language: str, split: str) -> Path:
     return Path(data_root) / "srl" / language / f"{split}{suffix}"
 
 
+def prediction_path(predictions_dir: Path, language: str, split: str) -> Path:
+    """A run's predictions for ``srl_path(language, split)``: ``<language>-<split>`` + that file's suffix."""
+    return Path(predictions_dir) / f"{language}-{split}{srl_path(Path(), language, split).suffix}"
+
+
+def scored_against(data_root: Path, prediction: Path) -> Path:
+    """The bundle file a prediction file was scored against (``de-test.conllu`` -> ``srl/de/test.conllu``)."""
+    language, _, split = Path(prediction).name.split(".")[0].partition("-")
+    return srl_path(data_root, language, split)
+
+
 def count_sentences(path: Path) -> int:
     """Sentences in a CoNLL-U file without parsing it (each ends with a blank line)."""
     with open(path, encoding="utf-8") as fh:

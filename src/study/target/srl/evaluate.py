@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from study.infra import layout
 from study.infra.live import live
 from study.target.srl.conllu import Predicate, write_srl_file
-from study.target.srl.data import SrlSplit, load_split, srl_path, unseen_labels
+from study.target.srl.data import SrlSplit, load_split, prediction_path, srl_path, unseen_labels
 from study.target.srl.metrics import SrlScore
 from study.target.srl.model import SrlModel
 
@@ -70,7 +71,7 @@ def evaluate_srl(
         progress_bar.update(k, detail=f"{language}/{split_name}")
         split = load_split(path, language, split_name, srl.scope, max_sentences)
         scores, predicted, stats = srl.evaluate(split)
-        out = predictions_dir / f"{language}-{split_name}{path.suffix}"
+        out = prediction_path(predictions_dir, language, split_name)
         write_srl_file(split.file, out, full_predictions(split, predicted))
         rows += score_rows(language, split_name, scores)
         unseen = unseen_labels(split, srl.labels)
@@ -97,8 +98,7 @@ def prefix_scores(run_dir: Path, data_root: Path, languages: list[str], scope: s
     rows = []
     for language in languages:
         gold = load_split(srl_path(data_root, language, split), language, split, scope, max_sentences)
-        path = srl_path(data_root, language, split)
-        predicted_file = read_srl_file(Path(run_dir) / "predictions" / f"{language}-{split}{path.suffix}")
+        predicted_file = read_srl_file(prediction_path(layout.predictions_dir(run_dir), language, split))
         predicted = []
         for sentence_id, gold_preds in zip(gold.sentence_ids, gold.predicates, strict=True):
             words = {p.word for p in gold_preds}
