@@ -107,15 +107,16 @@ def test_each_trainer_evaluates_on_its_cadence_and_stops_at_the_target_or_its_st
     from study.bench.phases import main
 
     base = ["time_to_f1", "--params", str(REPO / "params/smoke.yaml"), "--contestant", contestant,
-            "--batch-size", "8", "--eval-every", "2", "--max-steps", "4"]
-    out = tmp_path / "never.json"
+            "--batch-size", "8", "--eval-every", "2"]
+    out = tmp_path / "never.json"  # the schedule is the params' SRL budget: 6 steps
     assert main([*base, "--target-f1", "1.01", "--out", str(out)]) == 0
     never = json.loads(out.read_text())
-    assert [p["step"] for p in never["points"]] == [2, 4] and never["stopped_by"] == "max_steps"
-    assert never["reached"] is None and never["dev_sentences"] == 20
-    first, second = never["points"]
+    assert [p["step"] for p in never["points"]] == [2, 4, 6] and never["stopped_by"] == "max_steps"
+    assert never["reached"] is None and never["dev_sentences"] == 20 and never["max_steps"] == 6
+    first, second, _ = never["points"]
     assert 0 < first["predicates"] < second["predicates"] and 0 < first["train_seconds"] < second["train_seconds"]
     out = tmp_path / "at_once.json"
-    assert main([*base, "--target-f1", "0", "--out", str(out)]) == 0
+    assert main([*base, "--max-steps", "4", "--target-f1", "0", "--out", str(out)]) == 0
     at_once = json.loads(out.read_text())
     assert [p["step"] for p in at_once["points"]] == [2] and at_once["stopped_by"] == "target"
+    assert at_once["max_steps"] == 4

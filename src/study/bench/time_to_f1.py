@@ -19,6 +19,8 @@ from pathlib import Path
 
 import torch
 
+from study.infra.errors import StudyError
+
 
 @dataclass(frozen=True)
 class CurvePoint:
@@ -71,6 +73,17 @@ def curve_record(contestant: str, points: list[CurvePoint], rule: StopRule, eval
             "last": asdict(last) if last else None}
 
 
+def schedule_steps(config, max_steps: int | None) -> int:
+    """Steps both contestants' schedules span: ``max_steps``, else the params' SRL budget in steps."""
+    if max_steps:
+        return int(max_steps)
+    budget = config.srl.budget
+    if budget.unit != "steps":
+        raise StudyError(f"time to F1: srl.budget is {budget.per_task} {budget.unit}; the two trainers count "
+                         "epochs in different units (sentences, predicates), so give --max-steps")
+    return int(budget.per_task)
+
+
 def engine_curve(params_file: str, seed: int, rule: StopRule, eval_every: int,
                  max_steps: int | None = None) -> dict:
     """The study's SRL training path (the params' recipe) until ``rule`` stops it."""
@@ -81,7 +94,7 @@ def engine_curve(params_file: str, seed: int, rule: StopRule, eval_every: int,
     from study.target.srl.train import setup_srl_training
 
     base = load_params(Path(params_file))
-    steps = max_steps or base.srl.budget.per_task
+    steps = schedule_steps(base, max_steps)
     config = load_params(Path(params_file), {"srl": {"budget": {"unit": "steps", "per_task": steps},
                                                      "eval_every": eval_every, "early_stopping_patience": None}})
     setup = setup_srl_training(TargetJob(config, default_data_root(), seed, load_tokenizer(config.encoder.name)))
@@ -115,7 +128,7 @@ def trainer_curve(params_file: str, seed: int, rule: StopRule, eval_every: int, 
     from study.bench.baseline import baseline_data, build_trainer, dev_head_f1
 
     data = baseline_data(params_file)
-    steps = max_steps or data.config.srl.budget.per_task
+    steps = schedule_steps(data.config, max_steps)
     pad = DataCollatorForTokenClassification(data.tokenizer)
     seen = {"predicates": 0}
 
