@@ -203,7 +203,8 @@ def plot_curves(curves: list[dict], out: Path) -> Path:
     for c in curves:
         xs = [0.0] + [p["train_seconds"] for p in c["points"]]
         ys = [0.0] + [100 * p["dev_head_f1"] for p in c["points"]]
-        ax.plot(xs, ys, marker="o", markersize=3, label=f"{c['contestant']} ({c['batch']} per step)")
+        name = {"engine": "the study's engine", "trainer": "transformers.Trainer"}.get(c["contestant"], c["contestant"])
+        ax.plot(xs, ys, marker="o", markersize=3, label=f"{name} ({c['batch']} per step)")
         if c["reached"]:
             ax.axvline(c["reached"]["train_seconds"], color=ax.lines[-1].get_color(), linestyle=":", linewidth=1)
     target = 100 * curves[0]["target_f1"]
