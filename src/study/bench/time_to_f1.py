@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -65,8 +65,7 @@ def curve_record(contestant: str, points: list[CurvePoint], rule: StopRule, eval
                  batch: str, dev_sentences: int) -> dict:
     last = points[-1] if points else None
     reached = crossing(points, rule.target)
-    stopped_by = ("target" if reached else "max_seconds" if last and last.train_seconds >= rule.max_seconds
-                  else "max_steps")
+    stopped_by = "target" if reached else "max_seconds" if last and rule(last) else "max_steps"
     return {"contestant": contestant, "target_f1": rule.target, "max_seconds": rule.max_seconds,
             "max_steps": max_steps, "eval_every": eval_every, "batch": batch, "dev_sentences": dev_sentences,
             "points": [asdict(p) for p in points], "reached": reached, "stopped_by": stopped_by,
@@ -148,7 +147,7 @@ def trainer_curve(params_file: str, seed: int, rule: StopRule, eval_every: int, 
             self.started = time.perf_counter()
 
         def on_step_end(self, args, state, control, model=None, **kwargs):
-            if state.global_step % eval_every and state.global_step < steps:
+            if state.global_step % eval_every and state.global_step < state.max_steps:
                 return control
             t = time.perf_counter()
             point = CurvePoint(state.global_step, seen["predicates"], t - self.started - self.evaluating,
@@ -220,5 +219,3 @@ def plot_curves(curves: list[dict], out: Path) -> Path:
     plt.close(fig)
     return out
 
-
-CONTESTANTS: dict[str, Callable[..., dict]] = {"engine": engine_curve, "trainer": trainer_curve}
