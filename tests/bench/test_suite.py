@@ -176,3 +176,50 @@ def test_the_cost_model_is_checked_against_a_measured_study_it_was_not_fitted_to
     far = _cost_rows({"forecasts": {"cost_check_study": {"parts": {"SRL training": 1300.0}}},
                       "cost_check_study": {"seconds": 1000.0}})
     assert far[0]["met"] is False
+
+
+def test_srl_score_is_timed_as_a_user_runs_it_and_reported_against_its_target(encoder_dir, tmp_path):
+    """The phase runs the CLI in a fresh process on a real saved model and file; the table row reads it."""
+    import json
+
+    import torch
+
+    from study.bench.phases import main as phase_main
+    from study.bench.suite import _table
+    from study.encoder.load import load_tokenizer
+    from study.target.srl.data import label_inventory, load_split
+    from study.target.srl.model import SrlModel
+    from study.target.srl.saved import save_srl_model
+    from study.training.heads import srl_head
+    from study.training.models import EncoderWithHead, fresh_encoder
+    from study.training.wordpieces import WordPieceEncoder
+    from tests.helpers import FIXTURE_BUNDLE
+
+    file = FIXTURE_BUNDLE / "srl" / "de" / "test.conllu"
+    split = load_split(file, "de", "test", "verbal_and_copula")
+    tokenizer = load_tokenizer("multilingual-e5-small-q4")
+    labels = label_inventory([split])
+    torch.manual_seed(0)
+    model = EncoderWithHead(fresh_encoder("multilingual-e5-small-q4", True),
+                            srl_head(384, len(labels), "per_sentence", "first")).eval()
+    srl = SrlModel(model, labels, WordPieceEncoder(tokenizer, 96), "heads", "verbal_and_copula",
+                   tokenizer.pad_token_id, 8, "per_sentence")
+    saved = save_srl_model(srl, tmp_path / "m", "multilingual-e5-small-q4", True)
+    out = tmp_path / "srl_score.json"
+    assert phase_main(["srl_score", "--model", str(saved), "--file", str(file), "--out", str(out)]) == 0
+    measured = json.loads(out.read_text())
+    assert measured["file"] == "de/test.conllu" and measured["sentences"] == len(split.sentences)
+    assert measured["predicates"] == sum(len(p) for p in split.predicates)
+    assert 0 < measured["seconds"] < 600 and measured["peak_rss_mb_process"] > 100
+
+    phases = {"gemm": {"gemm_flops": 2e11, "gemm_flops_bf16": 4e11},
+              "engine_per_predicate": _ENGINE, "engine_per_sentence": _ENGINE, "srl_score": measured,
+              "stage_reuse": {"ratio": 0.5, "steps_with_reuse": 1, "steps_from_scratch": 2, "stages": 1, "runs": 2}}
+    row = next(r for r in _table(phases) if "srl score" in r["figure"])
+    assert row["figure"] == f"`study srl score`, one {len(split.sentences)}-sentence file, fresh process"
+    assert row["target"] == "<= 15 s" and row["met"] == (measured["seconds"] <= 15)
+
+
+_ENGINE = {"encoding": "per_sentence", "predicates_per_second": 100.0, "tokens_per_second": 1000.0, "steps": 100,
+           "predicates": 3000, "train_seconds": 30.0, "mixed_precision": "no", "flops_per_second": 1e11,
+           "dev_head_f1": 0.45, "dev_sentences": 1000, "peak_rss_mb": 2700.0, "system_seconds": 3.0}

@@ -149,6 +149,33 @@ def phase_scoring(args) -> dict:
             "predicates": int(sum(r["instances_instances"] for r in reports))}
 
 
+def phase_srl_score(args) -> dict:
+    """``study srl score`` as a user runs it: a fresh process scoring one held-out file, start-up included.
+
+    The saved model ``--model`` stands in for a finished run (a run folder whose DONE.json names it);
+    ``--file`` defaults to the bundle's Spanish test file (426 sentences, the size the target names).
+    """
+    from study.infra.paths import default_data_root
+
+    file = Path(args.file) if args.file else default_data_root() / "srl" / "es" / "test.conllu"
+    with tempfile.TemporaryDirectory() as tmp:
+        run, out = Path(tmp) / "run", Path(tmp) / "out"
+        run.mkdir()
+        (run / "DONE.json").write_text(json.dumps({"srl_model": str(Path(args.model).resolve())}))
+        cmd = [sys.executable, "-m", "study.cli", "srl", "score", "--run", str(run), "--file", str(file),
+               "--language", file.parent.name, "--out", str(out)]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise SystemExit(f"study srl score failed (exit {proc.returncode}): {(proc.stdout + proc.stderr)[-2000:]}")
+        metrics = json.loads((out / "metrics.json").read_text())
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"file": f"{file.parent.name}/{file.name}", "sentences": metrics["report"]["sentences"],
+            "predicates": metrics["instances"]["instances"], "seconds": seconds, "head_f1": metrics["head_f1"],
+            "peak_rss_mb_process": children.ru_maxrss / 1024}
+
+
 def phase_study(args) -> dict:
     """``study run PARAMS`` end to end from an empty cache and report directory (wall clock, peak memory)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -211,7 +238,7 @@ def phase_analysis_shape(args) -> dict:
 
 PHASES = {"gemm": phase_gemm, "rates": phase_rates, "profile": phase_profile, "analysis_shape": phase_analysis_shape,
           "srl_engine": phase_srl_engine, "trainer": phase_trainer, "time_to_f1": phase_time_to_f1,
-          "scoring": phase_scoring, "study": phase_study}
+          "scoring": phase_scoring, "srl_score": phase_srl_score, "study": phase_study}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-steps", type=int, help="time_to_f1: schedule length and cap (default: srl budget)")
     parser.add_argument("--max-seconds", type=float, default=2400.0, help="time_to_f1: training-time cap")
     parser.add_argument("--model")
+    parser.add_argument("--file", help="srl_score: the CoNLL-U Plus file to score (default: the bundle's es/test)")
     parser.add_argument("--save-model")
     args = parser.parse_args(argv)
     from study.training.engine import set_threads

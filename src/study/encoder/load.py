@@ -101,12 +101,16 @@ def _hub_error(spec: EncoderSpec, exc: Exception) -> EncoderError:
 
 
 def load_tokenizer(name: str):
-    """Load the tokenizer of encoder ``name`` (fast, with word alignment)."""
+    """Load the tokenizer of encoder ``name`` (fast, with word alignment); local ones via the tokenizer cache."""
     from transformers import AutoTokenizer
+
+    from study.encoder.tokenizer_cache import cached_tokenizer
 
     spec = resolve_encoder(name)
     where = ensure_available(spec)
     try:
+        if spec.is_local:
+            return cached_tokenizer(Path(where), lambda: AutoTokenizer.from_pretrained(str(where)))
         return AutoTokenizer.from_pretrained(str(where))
     except OSError as exc:
         if spec.source == "hub":
