@@ -6,6 +6,7 @@ import pytest
 
 from study.bench.baseline import encode_pair
 from study.bench.flops import encoder_matmul_params, training_flops
+from tests.bench.records import engine_record, table_phases
 from tests.helpers import REPO
 
 
@@ -91,17 +92,10 @@ def test_kept_phases_are_reported_with_the_code_and_time_that_measured_them(tmp_
 def test_the_table_compares_the_other_adamw_implementation_with_the_one_the_params_use(tmp_path):
     from study.bench.suite import _table, other_optimizer
 
-    def engine(per_second, f1, optimizer):
-        return {"encoding": "per_sentence", "predicates_per_second": per_second, "tokens_per_second": 10 * per_second,
-                "steps": 100, "predicates": 3000, "train_seconds": 3000 / per_second, "mixed_precision": "bf16",
-                "flops_per_second": 1e11, "dev_head_f1": f1, "dev_sentences": 1000, "peak_rss_mb": 2700.0,
-                "system_seconds": 3.0, "optimizer": optimizer}
-
-    phases = {"gemm": {"gemm_flops": 2e11, "gemm_flops_bf16": 4e11},
-              "engine_per_predicate": engine(30.0, 0.4, "for_loop"),
-              "engine_per_sentence": engine(100.0, 0.447, "for_loop"),
-              "engine_per_sentence_other_optimizer": engine(108.0, 0.446, "fused"),
-              "stage_reuse": {"ratio": 0.75, "steps_with_reuse": 3, "steps_from_scratch": 4, "stages": 1, "runs": 2}}
+    phases = table_phases(engine_per_predicate=engine_record(30.0, dev_head_f1=0.4),
+                          engine_per_sentence=engine_record(100.0),
+                          engine_per_sentence_other_optimizer=engine_record(108.0, dev_head_f1=0.446,
+                                                                            optimizer="fused"))
     row = next(r for r in _table(phases) if "AdamW" in r["figure"])
     assert row["figure"] == "per-sentence with fused AdamW (runtime.optimizer): speed vs default (for_loop AdamW)"
     assert row["value"] == "1.08x" and "dev F1 44.6 vs 44.7" in row["basis"]
@@ -112,16 +106,8 @@ def test_the_table_compares_the_other_adamw_implementation_with_the_one_the_para
 def test_the_table_compares_the_other_kernel_choice_with_the_one_the_params_use():
     from study.bench.suite import _table, other_determinism
 
-    def engine(per_second, deterministic):
-        return {"encoding": "per_sentence", "predicates_per_second": per_second, "tokens_per_second": 10 * per_second,
-                "steps": 100, "predicates": 3000, "train_seconds": 3000 / per_second, "mixed_precision": "bf16",
-                "flops_per_second": 1e11, "dev_head_f1": 0.447, "dev_sentences": 1000, "peak_rss_mb": 2700.0,
-                "system_seconds": 3.0, "optimizer": "for_loop", "deterministic": deterministic}
-
-    phases = {"gemm": {"gemm_flops": 2e11, "gemm_flops_bf16": 4e11},
-              "engine_per_predicate": engine(30.0, False), "engine_per_sentence": engine(100.0, False),
-              "engine_per_sentence_other_determinism": engine(99.0, True),
-              "stage_reuse": {"ratio": 0.75, "steps_with_reuse": 3, "steps_from_scratch": 4, "stages": 1, "runs": 2}}
+    phases = table_phases(engine_record(deterministic=False),
+                          engine_per_sentence_other_determinism=engine_record(99.0, deterministic=True))
     row = next(r for r in _table(phases) if "runtime.deterministic" in r["figure"])
     assert row["figure"] == ("per-sentence with deterministic kernels (runtime.deterministic): speed vs default "
                              "(non-deterministic kernels)")
@@ -136,18 +122,11 @@ def test_mfu_is_against_the_fastest_gemm_and_the_other_precision_is_measured_onl
     from study.bench.suite import _table, other_precision
     from study.infra import hardware
 
-    def engine(precision):
-        return {"encoding": "per_sentence", "predicates_per_second": 100.0, "tokens_per_second": 1000.0,
-                "steps": 100, "predicates": 3000, "train_seconds": 30.0, "mixed_precision": precision,
-                "flops_per_second": 1e11, "dev_head_f1": 0.447, "dev_sentences": 1000, "peak_rss_mb": 2700.0,
-                "system_seconds": 3.0, "optimizer": "for_loop"}
-
     # an AVX2 CPU: bf16 emulated at 1.3 GFLOP/s, fp32 at 140; a bf16 CPU: bf16 at twice fp32
     gemm = ({"gemm_flops": 2e11, "gemm_flops_bf16": 4e11, "bf16_native": True} if native
             else {"gemm_flops": 1.4e11, "gemm_flops_bf16": 1.3e9, "bf16_native": False})
     precision = "bf16" if native else "no"
-    phases = {"gemm": gemm, "engine_per_predicate": engine(precision), "engine_per_sentence": engine(precision),
-              "stage_reuse": {"ratio": 0.75, "steps_with_reuse": 3, "steps_from_scratch": 4, "stages": 1, "runs": 2}}
+    phases = table_phases(engine_record(mixed_precision=precision), gemm=gemm)
     row = next(r for r in _table(phases) if r["figure"] == "SRL engine (per-sentence): model FLOPs utilisation")
     assert row["value"].startswith("25% of the bf16 GEMM rate" if native else "71% of the fp32 GEMM rate")
     assert row["met"] is (not native)
@@ -212,14 +191,8 @@ def test_srl_score_is_timed_as_a_user_runs_it_and_reported_against_its_target(en
     assert measured["predicates"] == sum(len(p) for p in split.predicates)
     assert 0 < measured["seconds"] < 600 and measured["peak_rss_mb_process"] > 100
 
-    phases = {"gemm": {"gemm_flops": 2e11, "gemm_flops_bf16": 4e11},
-              "engine_per_predicate": _ENGINE, "engine_per_sentence": _ENGINE, "srl_score": measured,
-              "stage_reuse": {"ratio": 0.5, "steps_with_reuse": 1, "steps_from_scratch": 2, "stages": 1, "runs": 2}}
+    phases = table_phases(srl_score=measured)
     row = next(r for r in _table(phases) if "srl score" in r["figure"])
     assert row["figure"] == f"`study srl score`, one {len(split.sentences)}-sentence file, fresh process"
     assert row["target"] == "<= 15 s" and row["met"] == (measured["seconds"] <= 15)
 
-
-_ENGINE = {"encoding": "per_sentence", "predicates_per_second": 100.0, "tokens_per_second": 1000.0, "steps": 100,
-           "predicates": 3000, "train_seconds": 30.0, "mixed_precision": "no", "flops_per_second": 1e11,
-           "dev_head_f1": 0.45, "dev_sentences": 1000, "peak_rss_mb": 2700.0, "system_seconds": 3.0}

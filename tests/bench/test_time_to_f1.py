@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from study.bench.time_to_f1 import CurvePoint, StopRule, crossing, curve_record, plot_curves, ratio_row
 from study.training.engine import Engine
+from tests.bench.records import engine_record, table_phases
 from tests.helpers import REPO
 
 
@@ -63,12 +64,8 @@ def test_the_suite_table_and_page_show_the_time_to_f1_ratio_and_the_curves(tmp_p
 
     rule = StopRule(0.6, 2400.0)
     engine, trainer = record("engine", [0.3, 0.7], 20.0, rule), record("trainer", [0.1, 0.65], 400.0, rule)
-    e = {"encoding": "per_sentence", "predicates_per_second": 100.0, "tokens_per_second": 1000.0, "steps": 100,
-         "predicates": 3000, "train_seconds": 30.0, "flops_per_second": 1e11, "dev_head_f1": 0.45,
-         "dev_sentences": 1000}
-    phases = {"gemm": {"gemm_flops": 2e11}, "engine_per_predicate": e, "engine_per_sentence": e,
-              "stage_reuse": {"ratio": 0.5, "steps_with_reuse": 1, "steps_from_scratch": 2, "stages": 1, "runs": 2},
-              "time_to_f1_engine": engine, "time_to_f1_trainer": trainer}
+    phases = table_phases(engine_record(dev_head_f1=0.45), gemm={"gemm_flops": 2e11},
+                          time_to_f1_engine=engine, time_to_f1_trainer=trainer)
     row = next(r for r in _table(phases) if r["figure"].startswith("time to English dev head F1 60"))
     assert row["target"] == ">= 5x" and row["met"] is True and LEARNING_CURVES in row["basis"]
     figure = plot_curves([engine, trainer], tmp_path / LEARNING_CURVES)

@@ -153,7 +153,7 @@ def phase_srl_score(args) -> dict:
     """``study srl score`` as a user runs it: a fresh process scoring one held-out file, start-up included.
 
     The saved model ``--model`` stands in for a finished run (a run folder whose DONE.json names it);
-    ``--file`` defaults to the bundle's Spanish test file (426 sentences, the size the target names).
+    ``--file`` defaults to the bundle's Spanish test file (426 sentences; the target is set for 450).
     """
     from study.infra.paths import default_data_root
 
