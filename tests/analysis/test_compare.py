@@ -218,6 +218,19 @@ def test_each_target_size_gets_its_primary_test_and_the_interaction_is_the_diffe
     assert verdicts[f"{PAIR[0]} = {PAIR[1]} at 1,000 English SRL train sentences"] == "rejected"
 
 
+def test_a_partial_study_states_the_interaction_estimate_and_does_not_call_it_no_change():
+    from study.analysis.compare import interaction_table
+
+    # one run per schedule and size, as a study reports after its first seed
+    scores = sized_scores({"1000": (np.array([51.1]), np.array([50.7])), "all": (np.array([54.9]), np.array([54.8]))})
+    (row,) = interaction_table(scores, [PAIR]).itertuples()
+    assert row.interaction == pytest.approx(0.3) and np.isnan(row.ci_low) and np.isnan(row.p_welch)
+    table = run_level_table(scores, [(*PAIR, "joint vs sequential")], PAIR, n_boot=50)
+    text = answer(table, interactions=interaction_table(scores, [PAIR]))
+    assert "minus delta at all English SRL train sentences: +0.30 F1 points (CI needs 2" in text
+    assert "nan" not in text and "No change" not in text and "Not testable yet" in text
+
+
 def test_a_study_without_the_axis_is_analysed_as_before():
     rng = np.random.default_rng(5)
     runs = (55 + rng.standard_normal(4), 55 + rng.standard_normal(4))

@@ -146,15 +146,18 @@ def interaction_interval(groups: dict[str, tuple[np.ndarray, np.ndarray]], alpha
     """(estimate, low, high, p) of delta(regime 1) - delta(regime 2), each delta mean(A) - mean(B).
 
     ``groups`` maps two regime names to (A runs, B runs). Welch-Satterthwaite t over the four groups
-    of runs (a contrast of independent means).
+    of runs (a contrast of independent means). With one run in a group the estimate is returned
+    without an interval (NaN low, high and p).
     """
     if len(groups) != 2:
         raise ValueError(f"an interaction needs exactly two regimes, got {sorted(groups)}")
     parts = [np.asarray(x, dtype=float) for pair in groups.values() for x in pair]
-    if any(len(x) < 2 for x in parts):
+    if any(len(x) < 1 for x in parts):
         return float("nan"), float("nan"), float("nan"), float("nan")
     signs = np.array([1.0, -1.0, -1.0, 1.0])
     estimate = float(sum(s * x.mean() for s, x in zip(signs, parts, strict=True)))
+    if any(len(x) < 2 for x in parts):  # the estimate stands; its spread needs two runs per group
+        return estimate, float("nan"), float("nan"), float("nan")
     terms = np.array([x.var(ddof=1) / len(x) for x in parts])
     se = math.sqrt(terms.sum())
     if se == 0:

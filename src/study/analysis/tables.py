@@ -136,7 +136,9 @@ def _interaction_sentence(r: pd.Series, alpha: float) -> str:
               if not pd.isna(r["ci_low"]) else f"{r['interaction']:+.2f} F1 points (CI needs 2 or more runs per group)")
     factor = r.get("factor", "target size")
     less = "less English data" if factor == "target size" else "a smaller intermediate budget"
-    if r["ci_excludes_zero"] and r["p_welch"] <= alpha:
+    if pd.isna(r["ci_low"]):
+        tail = " **Not testable yet.**"
+    elif r["ci_excludes_zero"] and r["p_welch"] <= alpha:
         tail = (f" **The difference {'grows' if r['interaction'] > 0 else 'shrinks'} with {less}** "
                 "(the CI excludes zero).")
     else:
