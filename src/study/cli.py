@@ -176,6 +176,21 @@ def _cmd_archive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from study.infra.paths import repo_root
+    from study.orchestration.publish import publish_study
+    from study.orchestration.run import open_study
+
+    ctx = open_study(Path(args.file), Path(args.reports) if args.reports else None, build=False)
+    dest = Path(args.to) if args.to else repo_root() / "reports" / "published" / ctx.config.study_name
+    private = [Path.home(), repo_root(), ctx.study_dir.parent.resolve()]
+    report = publish_study(ctx.study_dir, dest, Path(args.file), ctx.config.params_hash(),
+                           [r.run_id for r in ctx.runs()], private, partial=args.partial)
+    print(f"published {len(report.runs)} run(s) of {ctx.study_dir} into {dest} ({report.bytes / 1e6:.1f} MB)"
+          + (f"; {len(report.missing)} not done yet" if report.missing else ""))
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from study.bench.suite import BenchOptions, format_markdown, run_bench
     from study.infra.paths import reports_root
@@ -290,6 +305,14 @@ def build_parser() -> argparse.ArgumentParser:
     archive.add_argument("--reports", type=Path, help="the reports folder (default: $STUDY_REPORTS, else reports/)")
     archive.add_argument("--archive", type=Path, help="the archive folder (default: reports/archive/<study>)")
     archive.set_defaults(func=_cmd_archive)
+
+    publish = sub.add_parser("publish", help="copy a finished study's report to reports/published/<study>/ "
+                             "(pages, results, provenance, params; no prediction files) to commit and cite")
+    publish.add_argument("file", type=Path)
+    publish.add_argument("--reports", type=Path, help="the reports folder (default: $STUDY_REPORTS, else reports/)")
+    publish.add_argument("--to", type=Path, help="the folder to create (default: reports/published/<study>)")
+    publish.add_argument("--partial", action="store_true", help="publish even if some runs are not done")
+    publish.set_defaults(func=_cmd_publish)
 
     bench = sub.add_parser("bench", help="the performance suite: speed, MFU, reuse, scoring and study times")
     bench.add_argument("--params", type=Path, default=Path("params/default.yaml"))
