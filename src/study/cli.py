@@ -196,7 +196,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from study.infra.paths import reports_root
 
     options = BenchOptions(params=str(args.params), smoke_params=str(args.smoke_params), steps=args.steps,
-                           default_study=args.default_study, skip=args.skip or [], reuse=args.reuse)
+                           default_study=args.default_study, skip=args.skip or [], reuse=args.reuse,
+                           default_study_record=str(args.default_study_record) if args.default_study_record else None)
     out = Path(args.out or reports_root() / "bench")
     report = run_bench(options, out, log=lambda m: print(m, flush=True))
     print(format_markdown(report))
@@ -323,6 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "profile"])
     bench.add_argument("--default-study", action="store_true",
                        help="also time the default study end to end (hours on 2 cores)")
+    bench.add_argument("--default-study-record", type=Path, metavar="STUDY_DIR",
+                       help="instead, take the default study's time from its own record (e.g. reports/default, "
+                            "run over several sittings): each run's notebook durations")
     bench.add_argument("--out", type=Path, help="output folder (default: reports/bench)")
     bench.add_argument("--reuse", action="store_true",
                        help="keep phase results already in <out>/phases (resume an interrupted suite)")

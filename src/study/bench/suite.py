@@ -42,6 +42,8 @@ class BenchOptions:
     target_f1: float = 0.6  # time to quality: English dev head F1 each trainer trains to
     time_to_f1_max_seconds: float = 2400.0  # ... or until this much training time (the stated cap)
     default_study: bool = False
+    #: a study folder whose own record stands for the default study (run over sittings, not in the suite)
+    default_study_record: str | None = None
     skip: list[str] = field(default_factory=list)
     reuse: bool = False  # keep phase results already in <out>/phases (resume an interrupted suite)
 
@@ -158,6 +160,13 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
     if options.default_study:
         r["default_study"] = _run_phase("default_study", phases_dir, ["study", "--params", options.params],
                                         log=log, reuse=options.reuse)
+    elif options.default_study_record:
+        from study.bench.recorded import recorded_study
+        from study.orchestration.run import open_study
+
+        grid = len(open_study(Path(options.params), build=False).runs())
+        r["default_study"] = {**recorded_study(Path(options.default_study_record), grid),
+                              "recorded": options.default_study_record}
     # the GEMM rate again at the end: on a shared machine it drifts; MFU uses the better of the two
     r["gemm_end"] = _run_phase("gemm_end", phases_dir, ["gemm"], log=log)
     from study.infra.provenance import code_version, package_versions
@@ -336,11 +345,31 @@ def _table(r: dict) -> list[dict]:
     rows += _cost_rows(r)
     for key, target, limit in (("smoke_study", "<= 180 s", 180), ("default_study", "<= 7200 s", 7200)):
         s = r.get(key)
-        if s:
+        if s and "recorded" in s:
+            rows += _recorded_rows(s, target, limit)
+        elif s:
             runs = s.get("timings", {}).get("runs", {})
             rows.append(_row(f"{key.replace('_', ' ')} end to end", f"{s['seconds']:.0f} s", target,
                              s["seconds"] <= limit, f"{len(runs)} runs; largest process peak "
                              f"{s['peak_rss_mb_largest_process']:.0f} MB; per phase in phases/{key}.json"))
+    return rows
+
+
+def _recorded_rows(s: dict, target: str, limit: float) -> list[dict]:
+    """The default study from its own record (``bench.recorded``): end to end, and the overhead of its runs."""
+    done, grid = s["runs_complete"], s["grid_runs"]
+    complete = grid is None or done == grid
+    where = f"recorded by the study in {s['recorded']} over {len(s['days'])} day(s) ({', '.join(s['days'])})"
+    rows = [_row("default study end to end" + ("" if complete else f" ({done} of {grid} runs so far)"),
+                 f"{s['seconds'] / 3600:.2f} h", target, s["seconds"] <= limit if complete else None,
+                 f"{where}: each run's notebooks (papermill durations, pauses of the machine included) and the "
+                 "last render of 01 and 04")]
+    o = s["overhead"]
+    if o["runs"]:
+        rows.append(_row("per-run overhead in the default study's runs (neither training, dev evaluation nor "
+                         "scoring)", f"{100 * o['share_median']:.1f}% ({o['per_run_seconds_median']:.0f} s)",
+                         "<= 10%", o["share_median"] <= 0.10,
+                         f"median over the {o['runs']} recorded runs that trained no stage; {where}"))
     return rows
 
 
@@ -400,17 +429,22 @@ def _cost_rows(r: dict) -> list[dict]:
         if predicted is None:
             continue
         seconds = sum(predicted["parts"].values())
-        measured = r.get(key, {}).get("seconds")
+        record = r.get(key, {})
+        # a record of part of the grid is not the study the forecast is for
+        partial = "recorded" in record and record["runs_complete"] != record["grid_runs"]
+        measured = None if partial else record.get("seconds")
         top = ", ".join(f"{name} {v / 60:.0f} min" for name, v in
                         sorted(predicted["parts"].items(), key=lambda kv: -kv[1])[:3])
         if measured:
             error = seconds / measured - 1
-            rows.append(_row(f"cost model: {key.replace('_', ' ')} predicted vs measured",
+            how = "recorded" if "recorded" in record else "measured"
+            rows.append(_row(f"cost model: {key.replace('_', ' ')} predicted vs {how}",
                              f"{seconds:.0f} s vs {measured:.0f} s ({100 * error:+.0f}%)", "within 25%",
                              abs(error) <= 0.25, f"{top}; `study plan` from phases/rates.json"))
         else:
             rows.append(_row(f"cost model: {key.replace('_', ' ')} predicted", f"{seconds / 3600:.2f} h", "", None,
-                             f"{top}; not measured in this suite (`--default-study` runs it)"))
+                             f"{top}; " + (f"the record has {record['runs_complete']} of {record['grid_runs']} runs"
+                                           if partial else "not measured in this suite (`--default-study` runs it)")))
     return rows
 
 

@@ -1,0 +1,87 @@
+"""The default study's cost as the study recorded it, for a grid longer than one sitting of the suite.
+
+``study bench --default-study`` runs the default study inside the suite; on 2 cores it takes about
+ten hours and is finished over several sittings instead. Each run still records its own cost: its
+notebooks carry papermill's start time and duration, its ``history.json`` the seconds of SRL
+training and of scoring. This reads those from a study folder, complete or not, so the suite can
+state the study's end-to-end time, the per-run overhead of real runs and the cost model's error
+from the record (named as such in the table).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+from study.infra import layout
+
+RUN_NOTEBOOKS = ("02_intermediate", "03_srl_transfer")
+STUDY_NOTEBOOKS = ("01_data", "04_analysis")
+#: a run whose 02 notebook took less than this trained no intermediate stage (it loaded or skipped them)
+NO_STAGE_SECONDS = 60.0
+
+
+def _papermill(notebook: Path) -> tuple[str, float] | None:
+    try:
+        meta = json.loads(notebook.read_text())["metadata"]["papermill"]
+        return str(meta["start_time"]), float(meta["duration"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def recorded_study(study_dir: Path, grid_runs: int | None = None) -> dict:
+    """Seconds per complete run (its notebooks), the study notebooks' last render, and their sum.
+
+    Per-run overhead (wall time that is neither SRL training with its dev evaluations nor scoring)
+    is taken on the runs that trained no stage, where the notebooks hold nothing else.
+    """
+    study_dir = Path(study_dir)
+    runs: dict[str, dict] = {}
+    for run_dir in sorted((study_dir / layout.RUNS).glob("*")):
+        if not layout.run_dir_is_complete(run_dir):
+            continue
+        timed = {nb: _papermill(run_dir / f"{nb}.ipynb") for nb in RUN_NOTEBOOKS}
+        if any(t is None for t in timed.values()):
+            continue
+        history = json.loads((run_dir / "history.json").read_text())
+        compute = history["srl"][-1]["seconds"] + history.get("srl_scoring_seconds", 0.0)
+        if history.get("pos"):
+            compute += history["pos"][-1]["seconds"] + history.get("pos_scoring_seconds", 0.0)
+        seconds = sum(d for _, d in timed.values())
+        runs[run_dir.name] = {"seconds": seconds, "started": timed[RUN_NOTEBOOKS[0]][0],
+                              "notebooks": {nb: d for nb, (_, d) in timed.items()},
+                              "training_and_scoring_seconds": compute,
+                              "trained_stages": timed[RUN_NOTEBOOKS[0]][1] >= NO_STAGE_SECONDS}
+    study_notebooks = {nb: t[1] for nb in STUDY_NOTEBOOKS if (t := _papermill(study_dir / f"{nb}.ipynb"))}
+    plain = [r for r in runs.values() if not r["trained_stages"]]
+    overheads = [r["seconds"] - r["training_and_scoring_seconds"] for r in plain]
+    days = sorted({r["started"][:10] for r in runs.values()})
+    return {
+        "study_dir": str(study_dir), "runs": runs, "runs_complete": len(runs), "grid_runs": grid_runs,
+        "study_notebooks": study_notebooks,
+        "seconds": sum(r["seconds"] for r in runs.values()) + sum(study_notebooks.values()),
+        "days": days,
+        "overhead": {"runs": len(plain),
+                     "per_run_seconds_median": statistics.median(overheads) if overheads else None,
+                     "share_median": (statistics.median(o / r["seconds"] for o, r in zip(overheads, plain,
+                                                                                          strict=True))
+                                      if overheads else None)},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m study.bench.recorded STUDY_DIR``: the record as JSON (without the per-run entries)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m study.bench.recorded", description=main.__doc__)
+    parser.add_argument("study_dir", type=Path)
+    parser.add_argument("--runs", action="store_true", help="also print every run's entry")
+    args = parser.parse_args(argv)
+    record = recorded_study(args.study_dir)
+    print(json.dumps(record if args.runs else {k: v for k, v in record.items() if k != "runs"}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
