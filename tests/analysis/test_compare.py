@@ -306,3 +306,12 @@ def test_a_grid_of_sizes_and_budgets_contrasts_each_factor_at_every_level_of_the
                                       ("intermediate budget", "all@300", "all@1200")]
     assert regime_contrasts(["1000", "all"]) == [("target size", "1000", "all")]
     assert regime_contrasts(["all"]) == []
+
+
+def test_a_flat_table_shows_no_row_numbers_and_numbers_without_padding():
+    from study.analysis.tables import flat
+
+    frame = pd.DataFrame({"stage": ["mnli", "squad_v1"], "steps_mnli": [300.0, np.nan], "dev": [0.5634, 0.38]})
+    shown = flat(frame).to_html()
+    assert "row_heading" not in shown and ">0<" not in shown
+    assert ">300<" in shown and ">0.5634<" in shown and "nan" not in shown and "300.000000" not in shown

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 
 import pandas as pd
@@ -56,6 +57,9 @@ def test_smoke_study_runs_every_run_and_reports(smoke_run):
     # the pages and notebooks name files beside the checkout relative to it, never by this machine's path
     for page in [*study_dir.rglob("*.html"), *study_dir.rglob("*.ipynb")]:
         assert str(REPO_ROOT) not in page.read_text(), page
+    # tables show their content, not pandas' row numbers (a row heading 0 is one)
+    for page in study_dir.rglob("*.html"):
+        assert not re.search(r"<th[^>]*>\s*0\s*</th>", page.read_text()), page
     params = json.loads((study_dir / "01_data.ipynb").read_text())["metadata"]["papermill"]["parameters"]
     assert params["params_file"] == "params/smoke.yaml"
     # the answer opens the index page and notebook 04: one run a side cannot conclude, and says so

@@ -15,6 +15,15 @@ from study.infra.atomic import write_text
 from study.orchestration.run import StageReport
 
 
+def flat(frame: pd.DataFrame):
+    """``frame`` as a report shows it: no pandas row numbers, numbers without trailing zeros, missing cells blank."""
+    return frame.style.hide(axis="index").format(_number, na_rep="")
+
+
+def _number(value):
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
 def stages_frame(reports: list[StageReport]) -> pd.DataFrame:
     """One row per stage of a run: trained now or reused, steps and examples per task, dev scores."""
     rows = []
