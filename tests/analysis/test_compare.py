@@ -315,3 +315,22 @@ def test_a_flat_table_shows_no_row_numbers_and_numbers_without_padding():
     shown = flat(frame).to_html()
     assert "row_heading" not in shown and ">0<" not in shown
     assert ">300<" in shown and ">0.5634<" in shown and "nan" not in shown and "300.000000" not in shown
+
+
+def test_each_effect_in_the_answer_table_stands_next_to_both_sides_intermediate_dev_scores():
+    from study.analysis.tables import intermediate_strength
+
+    rng = np.random.default_rng(2)
+    table = run_level_table(synthetic_scores(55 + rng.standard_normal(4), 55 + rng.standard_normal(4)),
+                            [(*PAIR, "joint vs sequential")], PAIR, n_boot=50)
+    rows = [{"run": f"{schedule}-{seed}", "schedule": schedule, "seed": seed, "task": "intermediate",
+             "language": "en", "split": "dev", "metric": f"dev_{task}", "label": label, "value": value + seed / 100}
+            for seed in (1, 2) for schedule, task, label, value in (
+                ("joint:mnli+squad_v1", "mnli", "stage 1 of 1: mnli+squad_v1", 0.62),
+                ("joint:mnli+squad_v1", "squad_v1", "stage 1 of 1: mnli+squad_v1", 0.38),
+                ("seq:mnli>squad_v1", "mnli", "stage 1 of 2: mnli", 0.56),
+                ("seq:mnli>squad_v1", "squad_v1", "stage 2 of 2: squad_v1", 0.35))]
+    shown = answer_table(table, intermediate_strength(pd.DataFrame(rows)))
+    assert shown.loc[0, "intermediate A (en dev)"] == "mnli 63.5, squad_v1 39.5"
+    assert shown.loc[0, "intermediate B (en dev)"] == "mnli 57.5, squad_v1 36.5"
+    assert "intermediate A (en dev)" not in answer_table(table)  # without the scores, as before

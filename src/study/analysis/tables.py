@@ -207,18 +207,20 @@ def _rule(estimate: float, low: float, high: float, p: float, predicted: int, al
 
 
 def save_answer(study_dir: Path, run_level: pd.DataFrame, alpha: float = 0.05,
-                interactions: pd.DataFrame | None = None) -> None:
+                interactions: pd.DataFrame | None = None, strength: pd.DataFrame | None = None) -> None:
     """``<study>/answer.json``: the answer and its table, which the index page opens with."""
-    table = answer_table(run_level)
+    table = answer_table(run_level, strength)
     write_text(Path(study_dir) / layout.ANSWER, json.dumps(
         {"answer": answer(run_level, alpha, interactions), "table": table.to_dict(orient="records")},
         indent=2) + "\n")
 
 
-def answer_table(run_level: pd.DataFrame) -> pd.DataFrame:
+def answer_table(run_level: pd.DataFrame, strength: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per regime and comparison on AVG: means, delta with its run-level CI, p, adjusted p, verdict.
 
-    F1 points. A study whose intermediate budget is an axis gets a column for it.
+    F1 points. A study whose intermediate budget is an axis gets a column for it. With ``strength``
+    (:func:`intermediate_strength`), each side's intermediate tasks and their English dev scores
+    stand next to the effect, so a null result can be read against how much was learned.
     """
     if run_level is None or run_level.empty:
         return pd.DataFrame()
@@ -235,7 +237,18 @@ def answer_table(run_level: pd.DataFrame) -> pd.DataFrame:
         "95% CI": [_ci(r) for _, r in avg.iterrows()],
         "p (runs)": avg.p_permutation.round(3), "p adjusted": avg.p_adjusted.round(3),
         "verdict": [verdict(r) for _, r in avg.iterrows()]})
+    if strength is not None and not strength.empty:
+        out["intermediate A (en dev)"] = avg.a.map(lambda s: strength_label(strength, s)).to_numpy()
+        out["intermediate B (en dev)"] = avg.b.map(lambda s: strength_label(strength, s)).to_numpy()
     return out.reset_index(drop=True)
+
+
+def strength_label(strength: pd.DataFrame, schedule: str) -> str:
+    """A schedule's intermediate tasks with their English dev scores, e.g. "mnli 62.5, squad_v1 38.8"."""
+    mine = strength[strength.schedule == schedule]
+    if mine.empty:
+        return "none" if schedule == "none" else "not recorded"
+    return ", ".join(f"{task} {score:.1f}" for task, score in zip(mine["task"], mine["dev score"], strict=True))
 
 
 def intermediate_strength(results: pd.DataFrame) -> pd.DataFrame:
