@@ -53,6 +53,16 @@ def test_three_against_three_runs_cannot_go_below_one_tenth():
     assert test.p_permutation == pytest.approx(0.1) and test.p_floor == pytest.approx(0.1)
 
 
+@pytest.mark.parametrize("n_a, n_b", [(2, 1), (1, 3), (4, 2), (3, 3), (4, 4)])
+def test_the_floor_is_the_smallest_p_the_design_attains(n_a, n_b):
+    far = run_level_test(60 + np.arange(n_a) / 10, 50 + np.arange(n_b) / 10)  # every A run above every B run
+    assert far.p_permutation == pytest.approx(far.p_floor)
+    rng = np.random.default_rng(n_a * 10 + n_b)
+    for _ in range(200):
+        test = run_level_test(rng.normal(55, 1, n_a), rng.normal(55, 1, n_b))
+        assert test.p_permutation >= test.p_floor - 1e-12
+
+
 def test_welch_interval_equals_statsmodels():
     from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 

@@ -50,7 +50,7 @@ class RunLevelTest:
     p_welch: float
     relabellings: int  # how many the p is computed from
     exact: bool
-    p_floor: float  # the smallest p this design can give (2 / C(n_a + n_b, n_a) when exact)
+    p_floor: float  # the smallest p this design can give (exact: 2 / C(n_a + n_b, n_a), 1 / C(...) if n_a != n_b)
     sd_a: float
     sd_b: float
 
@@ -108,7 +108,9 @@ def run_level_test(a: np.ndarray, b: np.ndarray, alpha: float = 0.05, seed: int 
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     p, used, exact = label_permutation_p(a, b, seed, max_exact)
     low, high, p_welch = welch_interval(a, b, alpha)
-    floor = 2 / math.comb(len(a) + len(b), len(a)) if exact else 1 / (used + 1)
+    # with equal sides each relabelling has its mirror (A and B swapped, the same |delta|), so the
+    # observed one never stands alone; with unequal sides it can
+    floor = (2 if len(a) == len(b) else 1) / math.comb(len(a) + len(b), len(a)) if exact else 1 / (used + 1)
     sd = [float(x.std(ddof=1)) if len(x) > 1 else float("nan") for x in (a, b)]
     return RunLevelTest(len(a), len(b), float(a.mean()), float(b.mean()), float(a.mean() - b.mean()), low, high,
                         float(p[0]), p_welch, used, exact, min(1.0, floor), sd[0], sd[1])
