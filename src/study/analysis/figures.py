@@ -70,13 +70,15 @@ def plot_deltas(per_language: pd.DataFrame):
     df["pair"] = df["a"] + "  vs  " + df["b"]
     if "regime" in df and df.regime.nunique() > 1:
         df["pair"] += " (" + df.regime.astype(str) + ")"
-    df["file"] = df["language"] + np.where(df["split"] == "gold-test", "*g", "")
+    # gold sets as the other figures name them ("*" marks significance in the cells)
+    df["file"] = df["language"] + np.where(df["split"] == "gold-test", " (gold)", "")
     mat = df.pivot_table(index="pair", columns="file", values="seeds_delta") * 100
     sig = df.pivot_table(index="pair", columns="file", values="significant", aggfunc="first")
     annot = mat.round(1).astype(str) + np.where(sig.reindex_like(mat).fillna(False).astype(bool), "*", "")
     fig, ax = plt.subplots(figsize=(12, 0.5 * len(mat) + 2))
     sns.heatmap(mat, annot=annot, fmt="", cmap="RdBu", center=0, ax=ax, cbar_kws={"label": "delta F1 (points)"})
-    ax.set_title("A - B in SRL head F1 (points); * = significant after Holm (permutation test over sentences)")
+    ax.set_title("A - B in SRL head F1 (points), mean over seeds; * = sentence-level permutation p below alpha "
+                 "after Holm (descriptive)")
     fig.tight_layout()
     return fig
 
