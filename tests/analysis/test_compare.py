@@ -253,8 +253,52 @@ def test_intermediate_strength_is_each_stage_s_dev_score_over_runs():
                  "metric": "head_f1", "label": "", "value": 0.75})
     table = intermediate_strength(pd.DataFrame(rows))
     assert list(table.task) == ["mnli", "squad_v1"] and list(table["dev score"]) == [62.0, 32.0]
-    assert list(table.runs) == [2, 2] and table.stage.iloc[1].startswith("stage 2 of 2")
+    assert list(table.stages) == [2, 2] and table.stage.iloc[1] == "stage 2 of 2: squad_v1"
+    assert list(table.steps) == ["300", "300"]
     assert intermediate_strength(pd.DataFrame(rows[-1:])).empty  # runs from before it was recorded
+
+
+def test_a_stage_shared_by_both_target_sizes_counts_once_and_a_joint_stage_s_steps_are_a_range():
+    from study.analysis.tables import intermediate_strength, strength_label
+
+    # seed 1 and 2 each train one joint stage, reused by the 1,000-sentence and the full run;
+    # the sampler gave mnli 296 and 312 of its 600 steps
+    rows = [{"run": f"joint-{size}-{seed}", "schedule": "joint:mnli+squad_v1", "seed": seed,
+             "train_sentences": size, "intermediate_budget": 300, "task": "intermediate", "language": "en",
+             "split": "dev", "metric": f"dev_{task}", "value": value,
+             "label": f"stage 1 of 1: mnli+squad_v1 ({steps} steps of {task})"}
+            for size in ("1000", "all")
+            for seed, task, steps, value in ((1, "mnli", 296, 0.625), (1, "squad_v1", 304, 0.388),
+                                             (2, "mnli", 312, 0.655), (2, "squad_v1", 288, 0.388))]
+    table = intermediate_strength(pd.DataFrame(rows))
+    assert list(table.task) == ["mnli", "squad_v1"] and list(table.stages) == [2, 2]
+    assert list(table.steps) == ["296-312", "288-304"] and list(table["dev score"]) == [64.0, 38.8]
+    assert table.sd.iloc[0] == pytest.approx(2.1) and table.sd.iloc[1] == 0.0
+    assert "intermediate budget" not in table  # one budget: not an axis
+    assert strength_label(table, "joint:mnli+squad_v1") == "mnli 64.0, squad_v1 38.8"
+
+
+def test_with_an_intermediate_budget_axis_each_effect_shows_the_stages_of_its_own_budget():
+    from study.analysis.tables import intermediate_strength
+
+    rows = [{"run": f"seq-{budget}-{seed}", "schedule": "seq:mnli>squad_v1", "seed": seed,
+             "intermediate_budget": budget, "task": "intermediate", "language": "en", "split": "dev",
+             "metric": "dev_mnli", "label": f"stage 1 of 2: mnli ({budget} steps of mnli)",
+             "value": value + seed / 100}
+            for budget, value in ((300, 0.55), (1200, 0.70)) for seed in range(1, 6)]
+    strength = intermediate_strength(pd.DataFrame(rows))
+    assert list(strength["intermediate budget"]) == ["300", "1,200"] and list(strength.stages) == [5, 5]
+    rng = np.random.default_rng(3)
+    none = 55 + 0.2 * rng.standard_normal(5)
+    scores = budget_scores({"300": 55 + 0.2 * rng.standard_normal(5), "1200": 57 + 0.2 * rng.standard_normal(5)},
+                           none)
+    pair = ("seq:mnli>squad_v1", "none")
+    from study.analysis.compare import with_regimes
+
+    table = run_level_table(with_regimes(scores), [(*pair, "vs no intermediate task")], pair, n_boot=50)
+    shown = answer_table(table, strength)
+    assert list(shown["intermediate A (en dev)"]) == ["mnli 58.0", "mnli 73.0"]
+    assert list(shown["intermediate B (en dev)"]) == ["none", "none"]
 
 
 def budget_scores(seq_by_budget: dict[str, np.ndarray], none_runs: np.ndarray) -> pd.DataFrame:

@@ -238,33 +238,66 @@ def answer_table(run_level: pd.DataFrame, strength: pd.DataFrame | None = None) 
         "p (runs)": avg.p_permutation.round(3), "p adjusted": avg.p_adjusted.round(3),
         "verdict": [verdict(r) for _, r in avg.iterrows()]})
     if strength is not None and not strength.empty:
-        out["intermediate A (en dev)"] = avg.a.map(lambda s: strength_label(strength, s)).to_numpy()
-        out["intermediate B (en dev)"] = avg.b.map(lambda s: strength_label(strength, s)).to_numpy()
+        out["intermediate A (en dev)"] = [strength_label(strength, s, b) for s, b in zip(avg.a, budgets, strict=True)]
+        out["intermediate B (en dev)"] = [strength_label(strength, s, b) for s, b in zip(avg.b, budgets, strict=True)]
     return out.reset_index(drop=True)
 
 
-def strength_label(strength: pd.DataFrame, schedule: str) -> str:
-    """A schedule's intermediate tasks with their English dev scores, e.g. "mnli 62.5, squad_v1 38.8"."""
+def strength_label(strength: pd.DataFrame, schedule: str, budget: str = "") -> str:
+    """A schedule's intermediate tasks with their English dev scores, e.g. "mnli 62.5, squad_v1 38.8".
+
+    ``budget`` picks the stages of one intermediate budget where the study has several.
+    """
     mine = strength[strength.schedule == schedule]
+    if budget and "intermediate budget" in mine:
+        mine = mine[mine["intermediate budget"] == _budget_text(budget)]
     if mine.empty:
         return "none" if schedule == "none" else "not recorded"
     return ", ".join(f"{task} {score:.1f}" for task, score in zip(mine["task"], mine["dev score"], strict=True))
 
 
+_STEPS = r" \((\d+) steps of [^)]*\)$"
+
+
+def _budget_text(budget) -> str:
+    return f"{float(budget):,g}" if str(budget) not in ("", "nan") else ""
+
+
+def _step_range(steps: pd.Series) -> str:
+    if steps.isna().all():  # a label without its steps
+        return ""
+    low, high = int(steps.min()), int(steps.max())
+    return f"{low}" if low == high else f"{low}-{high}"
+
+
 def intermediate_strength(results: pd.DataFrame) -> pd.DataFrame:
-    """Per schedule and stage: each intermediate task's English dev score (selected checkpoint), over seeds.
+    """Per schedule and stage: each intermediate task's English dev score (selected checkpoint), over stages.
 
     Accuracy for classification and multiple choice, exact match for QA, as x100; from the rows runs
-    write since intermediate strength is recorded (older runs have none).
+    write since intermediate strength is recorded (older runs have none). One seed's stage serves
+    the runs of every target size, so it counts once: mean, SD and ``stages`` are over the stages
+    trained, not over the runs that reuse them. A joint stage's sampler gives each task a number of
+    steps that varies by seed, shown as a range.
     """
+    columns = ["schedule", "stage", "task", "steps", "dev score", "sd", "stages"]
     rows = results[results.task == "intermediate"]
     if rows.empty:
-        return pd.DataFrame(columns=["schedule", "stage", "task", "dev score", "sd", "runs"])
-    rows = rows.assign(task_name=rows.metric.str.removeprefix("dev_"), value=rows.value.astype(float) * 100)
-    table = rows.groupby(["schedule", "label", "task_name"], sort=False)["value"].agg(["mean", "std", "count"])
-    table = table.reset_index().rename(columns={"label": "stage", "task_name": "task", "mean": "dev score",
-                                                "std": "sd", "count": "runs"})
-    return table.round({"dev score": 1, "sd": 1})
+        return pd.DataFrame(columns=columns)
+    budgets = (rows["intermediate_budget"].map(_budget_text) if "intermediate_budget" in rows
+               else pd.Series("", index=rows.index))
+    rows = rows.assign(task_name=rows.metric.str.removeprefix("dev_"), value=rows.value.astype(float) * 100,
+                       stage=rows.label.str.replace(_STEPS, "", regex=True),
+                       steps=pd.to_numeric(rows.label.str.extract(_STEPS)[0]), budget=budgets)
+    trained = rows.drop_duplicates(["schedule", "budget", "seed" if "seed" in rows else "run", "stage", "task_name"])
+    keys = ["schedule", "budget", "stage", "task_name"]
+    grouped = trained.groupby(keys, sort=False)
+    table = grouped["value"].agg(["mean", "std", "count"]).reset_index()
+    table.insert(4, "steps", grouped["steps"].agg(_step_range).to_numpy())
+    table = table.rename(columns={"budget": "intermediate budget", "task_name": "task", "mean": "dev score",
+                                  "std": "sd", "count": "stages"}).round({"dev score": 1, "sd": 1})
+    if table["intermediate budget"].nunique() <= 1:
+        table = table.drop(columns="intermediate budget")
+    return table
 
 
 def written_summary(across: pd.DataFrame, per_language: pd.DataFrame, n_seeds: int) -> str:
