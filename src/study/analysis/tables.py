@@ -24,6 +24,45 @@ def _number(value):
     return f"{value:.6g}" if isinstance(value, float) else value
 
 
+#: Per-set and across-set descriptives that :func:`study.analysis.compare.compare_schedules` keeps
+#: on the 0-1 scale of results.csv; :func:`in_points` shows them in F1 points like everything else.
+FRACTION_COLUMNS = ("seeds_mean_a", "seeds_mean_b", "seeds_delta", "seeds_ci_low", "seeds_ci_high",
+                    "sent_delta", "sent_ci_low", "sent_ci_high", "mean_delta", "median_delta", "sd_of_differences")
+#: Columns in F1 points (after :func:`in_points`): two decimals.
+POINT_COLUMNS = {"mean_a", "mean_b", "delta", "ci_low", "ci_high", "hier_ci_low", "hier_ci_high", "sd_runs",
+                 "delta_small", "delta_large", "interaction", "mean", *FRACTION_COLUMNS}
+#: Counts: whole numbers.
+COUNT_COLUMNS = {"n_a", "n_b", "runs_needed_observed", "runs_needed_0.5pt", "runs_needed_1pt", "seeds_needed_1pt",
+                 "n_languages", "languages_significant_holm", "seeds", "runs", "sent_n_sentences",
+                 "wilcoxon_statistic"}
+
+
+def in_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with the F1 differences of :data:`FRACTION_COLUMNS` in points (x100)."""
+    out = frame.copy()
+    for column in FRACTION_COLUMNS:
+        if column in out:
+            out[column] = out[column].astype(float) * 100
+    return out
+
+
+def points_table(frame: pd.DataFrame, columns: list[str] | None = None):
+    """``frame`` as the report shows it: F1 points at 2 decimals, counts whole, power as a percentage,
+    p-values and other ratios at 3 significant digits, missing cells as '-', no row numbers."""
+    frame = frame.reindex(columns=columns) if columns is not None else frame
+    formats = {}
+    for column in frame.columns:
+        if column in POINT_COLUMNS:
+            formats[column] = "{:.2f}"
+        elif column in COUNT_COLUMNS:
+            formats[column] = "{:.0f}"
+        elif str(column).startswith("power_"):
+            formats[column] = "{:.0%}"
+        elif pd.api.types.is_float_dtype(frame[column]):
+            formats[column] = "{:.3g}"
+    return frame.style.hide(axis="index").format(formats, na_rep="-")
+
+
 def stages_frame(reports: list[StageReport]) -> pd.DataFrame:
     """One row per stage of a run: trained now or reused, steps and examples per task, dev scores."""
     rows = []

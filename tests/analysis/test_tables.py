@@ -1,0 +1,31 @@
+"""How notebook 04 shows its tables: F1 points everywhere, counts whole, nothing missing printed as 'nan'."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from study.analysis.tables import in_points, points_table
+
+
+def test_per_set_descriptives_are_shown_in_f1_points_like_the_run_level_table():
+    per_set = pd.DataFrame({"language": ["de", "fr"], "seeds_delta": [-0.0027, 0.0110],
+                            "seeds_ci_low": [-0.0050, 0.0011], "seeds_ci_high": [0.0004, 0.0200],
+                            "sent_delta": [-0.0026, 0.0105], "sent_p_permutation": [0.6513, 0.1149],
+                            "seeds_needed_1pt": [np.nan, 7.0]})
+    shown = in_points(per_set)
+    assert list(shown.seeds_delta.round(2)) == [-0.27, 1.10] and list(shown.sent_delta.round(2)) == [-0.26, 1.05]
+    assert per_set.seeds_delta.iloc[0] == -0.0027  # the analysis' own frame is left on its scale
+    html = points_table(shown).to_html()
+    assert ">-0.27<" in html and ">1.10<" in html and ">0.651<" in html
+    assert ">7<" in html and ">-<" in html and "nan" not in html and "0.0027" not in html
+
+
+def test_run_level_table_shows_counts_whole_power_as_percent_and_no_row_numbers():
+    run_level = pd.DataFrame({"a": ["joint"], "b": ["seq"], "n_a": [4], "n_b": [4], "delta": [0.3941],
+                              "ci_low": [np.nan], "p_permutation": [0.02857], "power_0.5pt": [0.994],
+                              "runs_needed_0.5pt": [4.0], "hier_ci_low": [-0.198]})
+    html = points_table(run_level, ["a", "b", "n_a", "n_b", "delta", "ci_low", "p_permutation", "power_0.5pt",
+                                    "runs_needed_0.5pt", "hier_ci_low"]).to_html()
+    assert ">0.39<" in html and ">0.0286<" in html and ">99%<" in html and ">-0.20<" in html
+    assert ">4<" in html and "4.000" not in html and ">-<" in html and "row_heading" not in html
