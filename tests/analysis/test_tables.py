@@ -12,13 +12,13 @@ def test_per_set_descriptives_are_shown_in_f1_points_like_the_run_level_table():
     per_set = pd.DataFrame({"language": ["de", "fr"], "seeds_delta": [-0.0027, 0.0110],
                             "seeds_ci_low": [-0.0050, 0.0011], "seeds_ci_high": [0.0004, 0.0200],
                             "sent_delta": [-0.0026, 0.0105], "sent_p_permutation": [0.6513, 0.1149],
-                            "seeds_needed_1pt": [np.nan, 7.0]})
+                            "seeds_needed_1pt": [np.nan, 7.0], "aso_confidence": [0.999706, 0.999706]})
     shown = in_points(per_set)
     assert list(shown.seeds_delta.round(2)) == [-0.27, 1.10] and list(shown.sent_delta.round(2)) == [-0.26, 1.05]
     assert per_set.seeds_delta.iloc[0] == -0.0027  # the analysis' own frame is left on its scale
     html = points_table(shown).to_html()
     assert ">-0.27<" in html and ">1.10<" in html and ">0.651<" in html
-    assert ">7<" in html and ">-<" in html and "nan" not in html and "0.0027" not in html
+    assert ">0.999706<" in html and ">7<" in html and ">-<" in html and "nan" not in html and "0.0027" not in html
 
 
 def test_run_level_table_shows_counts_whole_power_as_percent_and_no_row_numbers():

@@ -58,6 +58,8 @@ def points_table(frame: pd.DataFrame, columns: list[str] | None = None):
             formats[column] = "{:.0f}"
         elif str(column).startswith("power_"):
             formats[column] = "{:.0%}"
+        elif str(column).endswith("confidence"):  # a Bonferroni level such as 0.9995 must not read as 1
+            formats[column] = "{:.6g}"
         elif pd.api.types.is_float_dtype(frame[column]):
             formats[column] = "{:.3g}"
     return frame.style.hide(axis="index").format(formats, na_rep="-")
