@@ -100,3 +100,37 @@ def test_a_machine_path_is_found_only_where_it_is_a_whole_path(tmp_path):
     assert machine_paths(tmp_path, [Path("/root")]) == []
     (tmp_path / "b.ipynb").write_text('"reports_dir": "/root"')
     assert machine_paths(tmp_path, [Path("/root")]) == ["b.ipynb names /root"]
+
+
+THEME = "body { color: #111; } .jp-icon { background: url(data:image/svg+xml;base64,PHN2Zz4=); }\n" * 200
+
+
+def page(styles: str, body: str) -> str:
+    return f"<html><head>{styles}</head><body>{body}</body></html>"
+
+
+def test_the_theme_css_every_page_repeats_is_published_once_and_linked_where_it_was(tmp_path):
+    study, params = rendered_study(tmp_path, ["none__seed1", "none__seed2"])
+    table_css = '<style type="text/css">#T_1 td { color: red; }</style>'
+    (study / "index.html").write_text(page(f'<style type="text/css">{THEME}</style>', "Answer"))
+    for run in ("none__seed1", "none__seed2"):
+        (layout.run_dir(study, run) / "03_srl_transfer.html").write_text(
+            page(f'<style type="text/css">{THEME}</style>', f"{table_css}<table id='T_1'></table>"))
+    dest = tmp_path / "published" / "default"
+    publish(study, params, dest, ["none__seed1", "none__seed2"])
+    (css,) = (dest / "assets").iterdir()
+    assert css.read_text() == THEME  # the block itself, byte for byte
+    assert f'<link rel="stylesheet" type="text/css" href="assets/{css.name}">' in (dest / "index.html").read_text()
+    shown = (dest / "runs/none__seed1/03_srl_transfer.html").read_text()
+    assert shown == page(f'<link rel="stylesheet" type="text/css" href="../../assets/{css.name}">',
+                         f"{table_css}<table id='T_1'></table>")  # a table's own styles stay inline
+    # the study's own report is left as rendered
+    assert THEME in (study / "index.html").read_text()
+
+
+def test_css_with_a_relative_url_stays_inline(tmp_path):
+    from study.orchestration.publish import share_stylesheets
+
+    css = THEME + "@font-face { src: url('fonts/x.woff'); }"
+    (tmp_path / "a.html").write_text(page(f"<style>{css}</style>", ""))
+    assert share_stylesheets(tmp_path) == 0 and not (tmp_path / "assets").exists()
