@@ -6,7 +6,7 @@ import pandas as pd
 
 from tests.helpers import REPO
 
-PUBLISHED = REPO / "reports" / "published" / "default"
+PUBLISHED = REPO / "reports" / "published" / "default-v1"
 COLUMNS = {"en dev": ("en", "dev"), "en": ("en", "test"), "AVG": ("AVG", "test"),
            "pl gold": ("pl", "gold-test"), "vi gold": ("vi", "gold-test")}
 

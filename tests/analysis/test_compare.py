@@ -29,7 +29,7 @@ def test_runs_with_different_code_are_not_compared_unless_allowed():
 
 
 def test_default_family_selects_best_single_on_english_dev():
-    config = load_params(REPO / "reports" / "published" / "default" / "params.yaml")  # six schedules, two singles
+    config = load_params(REPO / "reports" / "published" / "default-v1" / "params.yaml")  # six schedules, two singles
     dev = pd.DataFrame({"schedule": ["single:mnli", "single:squad_v1"] * 3, "value": [0.70, 0.72] * 3})
     family = default_family(config, dev)
     assert ("joint:mnli+squad_v1", "seq:mnli>squad_v1", "joint vs sequential") in family

@@ -234,7 +234,7 @@ def test_options_at_their_hash_neutral_values_keep_the_hash_from_before_the_opti
 
 
 def test_the_published_study_pins_the_runtime_its_runs_used_and_v2_the_code_defaults():
-    published = load_params(REPO / "reports" / "published" / "default" / "params.yaml")
+    published = load_params(REPO / "reports" / "published" / "default-v1" / "params.yaml")
     assert published.schedules[0] == "none" and len(published.schedules) == 6
     default = load_params(REPO / "params" / "default.yaml")
     # v2 runs repeat to the bit even on a shared machine (deterministic kernels), with fused AdamW
