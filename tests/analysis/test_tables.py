@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -29,3 +31,29 @@ def test_run_level_table_shows_counts_whole_power_as_percent_and_no_row_numbers(
                                     "runs_needed_0.5pt", "hier_ci_low"]).to_html()
     assert ">0.39<" in html and ">0.0286<" in html and ">99%<" in html and ">-0.20<" in html
     assert ">4<" in html and "4.000" not in html and ">-<" in html and "row_heading" not in html
+
+
+def test_the_index_lists_the_hypotheses_verdicts_after_the_answer(tmp_path):
+    import json
+
+    from study.analysis.compare import interaction_table, run_level_table
+    from study.analysis.tables import hypotheses, save_answer
+    from study.orchestration.grid import _TEMPLATES, _answer
+    from tests.analysis.test_compare import PAIR, sized_scores
+
+    rng = np.random.default_rng(4)
+    runs = lambda mean: mean + 0.1 * rng.standard_normal(4)  # noqa: E731
+    scores = sized_scores({"1000": (runs(52.0), runs(50.0)), "all": (runs(55.0), runs(55.0))})
+    table = run_level_table(scores, [(*PAIR, "joint vs sequential")], PAIR, n_boot=50)
+    verdicts = hypotheses(table, interaction_table(scores, [PAIR]))
+    save_answer(tmp_path, table, 0.05, None, None, verdicts)
+    saved = json.loads((tmp_path / "answer.json").read_text())["hypotheses"]
+    assert [h["verdict"] for h in saved] == ["held", "inconclusive", "rejected", "not rejected"]
+    first = saved[0]
+    assert first["claim"] == "joint:mnli+squad_v1 > seq:mnli>squad_v1 at 1,000 English SRL train sentences"
+    assert first["estimate"].startswith("+2.") and first["95% CI"].startswith("[+") and first["p"] == "0.0286"
+    answer_html, rows, listed = _answer(tmp_path)
+    page = _TEMPLATES.get_template("index.html").render(answer=answer_html, answer_rows=rows, hypotheses=listed,
+                                                        analysis="ok", runs=[])
+    assert page.index("Answer") < page.index("Pre-registered hypotheses") < page.index("<td>held</td>")
+    assert not re.search(r"\bnan\b", page)

@@ -247,13 +247,23 @@ def _rule(estimate: float, low: float, high: float, p: float, predicted: int, al
     return "inconclusive"
 
 
+def hypothesis_rows(table: pd.DataFrame | None) -> list[dict]:
+    """The hypotheses (:func:`hypotheses`) as the index page lists them: F1 points, '-' where not available."""
+    if table is None or table.empty:
+        return []
+    return [{"hypothesis": r.hypothesis, "claim": r.claim, "estimate": f"{r.estimate:+.2f}",
+             "95% CI": "-" if pd.isna(r.ci_low) else f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}]",
+             "p": "-" if pd.isna(r.p) else f"{r.p:.3g}", "verdict": r.verdict} for r in table.itertuples()]
+
+
 def save_answer(study_dir: Path, run_level: pd.DataFrame, alpha: float = 0.05,
-                interactions: pd.DataFrame | None = None, strength: pd.DataFrame | None = None) -> None:
-    """``<study>/answer.json``: the answer and its table, which the index page opens with."""
+                interactions: pd.DataFrame | None = None, strength: pd.DataFrame | None = None,
+                hypotheses: pd.DataFrame | None = None) -> None:
+    """``<study>/answer.json``: the answer, its table and the hypotheses' verdicts, which the index opens with."""
     table = answer_table(run_level, strength)
     write_text(Path(study_dir) / layout.ANSWER, json.dumps(
-        {"answer": answer(run_level, alpha, interactions), "table": table.to_dict(orient="records")},
-        indent=2) + "\n")
+        {"answer": answer(run_level, alpha, interactions), "table": table.to_dict(orient="records"),
+         "hypotheses": hypothesis_rows(hypotheses)}, indent=2) + "\n")
 
 
 def answer_table(run_level: pd.DataFrame, strength: pd.DataFrame | None = None) -> pd.DataFrame:

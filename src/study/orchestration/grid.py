@@ -335,15 +335,16 @@ def collect_results(ctx: StudyContext) -> Path | None:
     return path
 
 
-def _answer(study_dir: Path) -> tuple[str, list[dict]]:
-    """The answer notebook 04 saved (HTML of its sentence, its table's rows); empty if it saved none."""
+def _answer(study_dir: Path) -> tuple[str, list[dict], list[dict]]:
+    """The answer notebook 04 saved (HTML of its sentence, its table's rows, the hypotheses' verdicts)."""
     import mistune
 
     try:
         saved = json.loads((study_dir / layout.ANSWER).read_text())
     except (OSError, json.JSONDecodeError):
-        return "", []
-    return str(mistune.html(saved.get("answer", ""))), list(saved.get("table", []))
+        return "", [], []
+    return (str(mistune.html(saved.get("answer", ""))), list(saved.get("table", [])),
+            list(saved.get("hypotheses", [])))
 
 
 def write_index(ctx: StudyContext, outcomes: list[RunOutcome], analysis: str) -> Path:
@@ -359,10 +360,10 @@ def write_index(ctx: StudyContext, outcomes: list[RunOutcome], analysis: str) ->
         pages = [n for n in ("02_intermediate", "03_srl_transfer") if (ctx.run_dir(r) / f"{n}.html").exists()]
         runs.append({"run_id": r.run_id, "schedule": r.schedule.text, "seed": r.seed, "status": status,
                      "pages": pages})
-    answer_html, answer_rows = _answer(ctx.study_dir) if analysis == "ok" else ("", [])
+    answer_html, answer_rows, hypotheses = _answer(ctx.study_dir) if analysis == "ok" else ("", [], [])
     page = _TEMPLATES.get_template("index.html").render(
         study_name=ctx.config.study_name, description=ctx.config.description, analysis=analysis,
-        answer=answer_html, answer_rows=answer_rows,
+        answer=answer_html, answer_rows=answer_rows, hypotheses=hypotheses,
         code=str(ctx.provenance["code"]["describe"]), params_hash=ctx.config.params_hash(),
         data_sha256sums=str(ctx.data_fingerprint)[:16],
         encoder_sha256=str(ctx.encoder_id.get("weights_sha256"))[:16], runs=runs)
