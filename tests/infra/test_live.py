@@ -28,6 +28,27 @@ def test_rate_and_time_left_count_from_where_the_phase_started():
     assert PhaseState("x", 0, 10, "step", 1.0, 1.0).rate is None
 
 
+def test_a_pause_stays_out_of_the_rate_but_a_dev_evaluation_counts(monkeypatch):
+    import study.infra.live as live_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(live_module.time, "time", lambda: clock[0])
+    progress = LiveProgress(None, bar=False)
+    progress.phase("stage 1 of 1: mnli+squad_v1", total=600)
+    for step in range(1, 101):  # 3 s a step
+        clock[0] += 3
+        progress.update(step)
+    clock[0] += 60 + 3  # a one-minute dev evaluation belongs to the work: it stays in the rate
+    progress.update(101)
+    assert progress._state.rate == 101 / 363
+    clock[0] += 50 * 60 + 3  # SIGSTOPped for 50 minutes (a fresh-check beside the study)
+    progress.update(102)
+    state = progress._state
+    # as if the pause had not happened: the step it interrupted counts at the phase's mean step time
+    assert abs(state.rate - 102 / (363 + 363 / 101)) < 1e-9
+    assert state.seconds_left < 30 * 60  # was 'about 5 h 48 min left' for a 35-minute job
+
+
 def test_without_a_file_a_text_bar_is_drawn_on_stderr_where_someone_watches(capsys, monkeypatch):
     import sys
 

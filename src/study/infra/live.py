@@ -25,6 +25,10 @@ from study.infra.atomic import write_text
 
 PROGRESS_ENV = "STUDY_PROGRESS_FILE"
 _WRITE_EVERY_S = 1.0
+#: a gap between two updates longer than this, and than 20 units' worth, is a pause (SIGSTOP while the
+#: machine runs something else, a suspended laptop), not work: it stays out of the rate, or one pause
+#: would inflate the ETA for the rest of the phase. Dev evaluations are shorter and stay in.
+_PAUSE_S = 300.0
 
 
 @dataclass
@@ -93,9 +97,13 @@ class LiveProgress:
         if state is None:
             return
         changed = (detail is not None and detail != state.detail) or (total is not None and total != state.total)
+        now = time.time()
         if total is not None and state.total is None and done > state.first_done:
-            state.first_done, state.phase_started = done, time.time()  # rate from the first known step
-        state.done, state.updated = done, time.time()
+            state.first_done, state.phase_started = done, now  # rate from the first known step
+        rate, gap = state.rate, now - state.updated
+        if rate and gap > _PAUSE_S and gap > 20 * max(done - state.done, 1) / rate:
+            state.phase_started += gap - max(done - state.done, 0) / rate
+        state.done, state.updated = done, now
         if total is not None:
             state.total = total
         if detail is not None:
