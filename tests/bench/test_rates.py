@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from study.bench.flops import training_flops
-from study.bench.rates import WARMUP_STEPS, epoch_step_flops, flop_rates, padded_flops, recording
+from study.bench.rates import WARMUP_STEPS, epoch_step_flops, flop_rates, padded_flops, recording, scoring_model
 from study.training.batching import SeededBatchStream
 
 ENCODER = SimpleNamespace(hidden_size=384, intermediate_size=1536, num_hidden_layers=12)  # e5-small's shape
@@ -65,3 +65,33 @@ def test_inference_is_a_third_of_training():
     from study.bench.flops import inference_flops
 
     assert inference_flops(ENCODER, [7, 30, 256]) == pytest.approx(training_flops(ENCODER, [7, 30, 256]) / 3)
+
+
+def test_two_prefixes_separate_the_per_file_cost_from_the_encoder_s_work():
+    # 19 files at 0.7 s each and 1e11 FLOP/s of encoder work: a quarter prefix, then the whole prefix
+    small, large = (19 * 0.7 + 2e11 / 1e11, 2e11), (19 * 0.7 + 8e11 / 1e11, 8e11)
+    model = scoring_model(small, large, files=19)
+    assert model["per_file_seconds"] == pytest.approx(0.7) and model["marginal_flops_per_second"] == pytest.approx(1e11)
+    # the larger pass's plain rate would charge every file's fixed cost to its sentences
+    assert large[1] / large[0] < 0.4 * model["marginal_flops_per_second"]
+    # noise that makes the larger pass no slower, or the fixed part negative: the plain rate, no fixed part
+    assert scoring_model((10.0, 2e11), (9.0, 8e11), 19) == {"per_file_seconds": 0.0,
+                                                            "marginal_flops_per_second": 8e11 / 9.0}
+    assert scoring_model((1.0, 2e11), (10.0, 8e11), 19)["per_file_seconds"] == 0.0
+
+
+def test_the_scoring_forecast_adds_the_per_file_cost_to_the_run_s_work():
+    from study.bench.suite import _mfu_rows
+    from study.orchestration.cost import scoring_seconds
+
+    scoring = {"seconds_per_sentence": 0.0172, "run_sentences": 17617, "mfu": 0.53, "flops_per_second": 6.8e10,
+               "sentences": 1900, "files": 19, "run_floor_seconds": 146.0, "run_flops": 1.88e13,
+               "per_file_seconds": 0.72, "marginal_flops_per_second": 1.0e11, "marginal_mfu": 0.78,
+               "small_prefix": 25, "run_seconds_per_sentence": 1.88e13 / 1.0e11 / 17617}
+    assert scoring_seconds(scoring, 19, 17617) == pytest.approx(19 * 0.72 + 188)
+    old = {k: scoring[k] for k in ("seconds_per_sentence", "run_sentences")}  # rates measured before the split
+    assert scoring_seconds(old, 19, 17617) == pytest.approx(0.0172 * 17617)
+    rows = _mfu_rows({"rates": {"gemm_flops_fp32": 1.29e11, "srl_scoring": scoring}})
+    assert rows[1]["value"] == "202 s (floor 146 s)"
+    assert "0.72 s per file (reading, writing, scoring), the encoder's work ran at 100.0 GFLOP/s (78%; prefixes of " \
+           "25 and 100 sentences)" in rows[0]["basis"]

@@ -73,3 +73,15 @@ def test_the_suite_states_a_partial_record_without_a_verdict_and_does_not_check_
     assert row["value"] == f"36000 s vs {complete['seconds']:.0f} s (+{100 * (36000 / complete['seconds'] - 1):.0f}%)"
     end = next(r for r in _table(table_phases(default_study=complete)) if r["figure"] == "default study end to end")
     assert end["value"] == f"{complete['seconds'] / 3600:.2f} h" and end["met"] is True  # under 2 h: 4,890 s
+
+
+def test_the_suite_states_the_scoring_time_of_the_recorded_runs(study):
+    from study.bench.suite import _table
+    from tests.bench.records import table_phases
+
+    record = {**recorded_study(study, grid_runs=3), "recorded": "reports/default"}
+    assert record["scoring"] == {"runs": 3, "median_seconds": 180, "min_seconds": 180, "max_seconds": 190}
+    row = next(r for r in _table(table_phases(default_study=record))
+               if r["figure"] == "zero-shot SRL scoring of all of a run's files, in the default study's runs")
+    assert row["value"] == "180 s" and row["met"] is False and "median over 3 recorded runs (range 180-190 s)" in row[
+        "basis"]

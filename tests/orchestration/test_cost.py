@@ -124,3 +124,17 @@ def test_evaluations_and_data_preparation_scale_with_the_part_of_a_split_the_stu
     f = forecast(ctx, rates, [], ctx.runs())
     assert f.parts["SRL dev evaluation"] == pytest.approx(2 * 2.0 * 20 / 1000)
     assert f.parts["data preparation"] == pytest.approx(3.0 * 400 / 8000)
+
+
+@pytest.mark.needs_data
+def test_scoring_is_forecast_per_file_and_per_sentence_where_the_rates_separate_them(tiny_params, tmp_path,
+                                                                                       data_root):
+    from study.orchestration.plan import scored_files
+
+    config = tiny_params(schedules=["none"], pos={"enabled": False})
+    ctx = _context(config, tmp_path, data_root)
+    rates = _rates(srl_scoring={"files": 3, "sentences": 60, "seconds": 6.0, "seconds_per_sentence": 0.1,
+                                "per_file_seconds": 0.5, "run_seconds_per_sentence": 0.02})
+    f = forecast(ctx, rates, [], ctx.runs())
+    files, scored = len(scored_files(ctx)), count_scored_sentences(ctx)
+    assert files == 5 and f.parts["SRL zero-shot scoring"] == pytest.approx(files * 0.5 + scored * 0.02)

@@ -3,10 +3,10 @@
 Each training shape the params use (every intermediate task at its batch and length, English SRL,
 POS) trains ``steps`` optimizer steps through the study's own code and is then evaluated once on
 its dev set, so a step and an evaluation cost what they cost in a run; data preparation (reading
-and encoding) is timed apart. Zero-shot scoring is timed on the first ``score_sentences`` sentences
-of every target file. Per-run and per-study overheads (kernels, notebooks, rendering) come from a
-whole study run (:func:`overheads_from_study`). ``study plan`` turns these into a wall-time forecast
-(:mod:`study.orchestration.cost`).
+and encoding) is timed apart. Zero-shot scoring is timed on two prefixes of every target file (up to
+``score_sentences`` sentences), so per-file costs and the encoder's are apart. Per-run and per-study
+overheads (kernels, notebooks, rendering) come from a whole study run (:func:`overheads_from_study`).
+``study plan`` turns these into a wall-time forecast (:mod:`study.orchestration.cost`).
 """
 
 from __future__ import annotations
@@ -152,30 +152,58 @@ def piece_lengths(srl_model, files: list[tuple]) -> list[list[int]]:
             for *_, path in files]
 
 
+def scoring_model(small: tuple[float, float], large: tuple[float, float], files: int) -> dict:
+    """Fixed seconds per file and the marginal FLOP rate, from two timed passes (seconds, forward FLOPs)
+    over the same files with a smaller and a larger prefix of each.
+
+    Reading, writing and scoring a whole file costs the same whatever prefix is encoded, so one pass
+    charges it to its sentences: the first 100 sentences of every file cost ~1.6x per sentence what
+    all of them do. Two prefixes separate the per-file cost from the encoder's. A difference lost in
+    noise (the larger pass not slower) keeps the larger pass's plain rate and no fixed part.
+    """
+    (t_small, w_small), (t_large, w_large) = small, large
+    if t_large > t_small and w_large > w_small:
+        rate = (w_large - w_small) / (t_large - t_small)
+        fixed = t_large - w_large / rate
+        if fixed >= 0:
+            return {"per_file_seconds": fixed / files, "marginal_flops_per_second": rate}
+    return {"per_file_seconds": 0.0, "marginal_flops_per_second": w_large / t_large}
+
+
 def measure_scoring(config: StudyConfig, data_root: Path, srl_model, languages: list[str],
                     score_sentences: int, gemm: float = 0.0) -> dict:
-    """Zero-shot SRL scoring of the first ``score_sentences`` sentences of every target file, its FLOP rate,
-    and the floor for all of a run's files: their forward FLOPs at this machine's GEMM rate."""
+    """Zero-shot SRL scoring of a prefix of every target file (a quarter of ``score_sentences``, then all
+    of them), the per-file and per-FLOP costs (:func:`scoring_model`), the forecast for all of a run's
+    files, and its floor: their forward FLOPs at this machine's GEMM rate."""
+    from study.bench.flops import inference_flops
     from study.target.srl.evaluate import evaluate_srl, target_files
 
     files = target_files(data_root, languages, config.srl.splits, config.srl.gold_sets)
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        _, reports = evaluate_srl(srl_model, files, Path(tmp), score_sentences)
-        seconds = time.perf_counter() - t0
-    sentences = int(sum(r["sentences"] for r in reports))
-    from study.bench.flops import inference_flops
-
     per_file = piece_lengths(srl_model, files)  # every file read once, then cut both ways
+    encoder = srl_model.model.encoder.config
+    small_n = max(1, score_sentences // 4)
+    timed = []
+    with tempfile.TemporaryDirectory() as tmp:
+        evaluate_srl(srl_model, files[:1], Path(tmp), 8)  # warm-up: the first batches pay for allocation
+        for n in (small_n, score_sentences):
+            t0 = time.perf_counter()
+            _, reports = evaluate_srl(srl_model, files, Path(tmp), n)
+            timed.append((time.perf_counter() - t0,
+                          inference_flops(encoder, [k for lengths in per_file for k in lengths[:n]])))
+    seconds, work = timed[-1]
+    sentences = int(sum(r["sentences"] for r in reports))
     cap = config.srl.max_eval_sentences  # what a run scores of each file
     run = [n for lengths in per_file for n in lengths[:cap]]
-    encoder = srl_model.model.encoder.config
-    work = inference_flops(encoder, [n for lengths in per_file for n in lengths[:score_sentences]])
     run_work, run_sentences = inference_flops(encoder, run), len(run)
+    model = scoring_model(timed[0], timed[-1], len(files))
+    run_seconds = len(files) * model["per_file_seconds"] + run_work / model["marginal_flops_per_second"]
     rate = work / seconds
     return {"files": len(files), "sentences": sentences, "seconds": seconds,
             "seconds_per_sentence": seconds / max(1, sentences), "flops_per_second": rate,
-            "mfu": rate / gemm if gemm else None, "run_sentences": run_sentences, "run_flops": run_work,
+            "mfu": rate / gemm if gemm else None, "small_prefix": small_n, "small_seconds": timed[0][0],
+            **model, "marginal_mfu": model["marginal_flops_per_second"] / gemm if gemm else None,
+            "run_sentences": run_sentences, "run_flops": run_work, "run_seconds": run_seconds,
+            "run_seconds_per_sentence": run_work / model["marginal_flops_per_second"] / max(1, run_sentences),
             "run_floor_seconds": run_work / gemm if gemm else None}
 
 

@@ -52,11 +52,13 @@ def recorded_study(study_dir: Path, grid_runs: int | None = None) -> dict:
         runs[run_dir.name] = {"seconds": seconds, "started": timed[RUN_NOTEBOOKS[0]][0],
                               "notebooks": {nb: d for nb, (_, d) in timed.items()},
                               "training_and_scoring_seconds": compute,
+                              "scoring_seconds": history.get("srl_scoring_seconds"),
                               "trained_stages": timed[RUN_NOTEBOOKS[0]][1] >= NO_STAGE_SECONDS}
     study_notebooks = {nb: t[1] for nb in STUDY_NOTEBOOKS if (t := _papermill(study_dir / f"{nb}.ipynb"))}
     plain = [r for r in runs.values() if not r["trained_stages"]]
     overheads = [r["seconds"] - r["training_and_scoring_seconds"] for r in plain]
     days = sorted({r["started"][:10] for r in runs.values()})
+    scoring = [r["scoring_seconds"] for r in runs.values() if r["scoring_seconds"] is not None]
     return {
         "study_dir": str(study_dir), "runs": runs, "runs_complete": len(runs), "grid_runs": grid_runs,
         "study_notebooks": study_notebooks,
@@ -67,6 +69,8 @@ def recorded_study(study_dir: Path, grid_runs: int | None = None) -> dict:
                      "share_median": (statistics.median(o / r["seconds"] for o, r in zip(overheads, plain,
                                                                                           strict=True))
                                       if overheads else None)},
+        "scoring": {"runs": len(scoring), "median_seconds": statistics.median(scoring) if scoring else None,
+                    "min_seconds": min(scoring, default=None), "max_seconds": max(scoring, default=None)},
     }
 
 

@@ -20,7 +20,7 @@ from study.bench.time_to_f1 import plot_curves, ratio_row
 from study.infra.atomic import write_text
 from study.infra.errors import StudyError
 from study.infra.hardware import precision_label, rates_file
-from study.orchestration.cost import predict_study
+from study.orchestration.cost import predict_study, scoring_seconds
 
 #: the learning curves of the time-to-quality phases, beside bench.md
 LEARNING_CURVES = "time-to-f1.png"
@@ -370,6 +370,12 @@ def _recorded_rows(s: dict, target: str, limit: float) -> list[dict]:
                          "scoring)", f"{100 * o['share_median']:.1f}% ({o['per_run_seconds_median']:.0f} s)",
                          "<= 10%", o["share_median"] <= 0.10,
                          f"median over the {o['runs']} recorded runs that trained no stage; {where}"))
+    scoring = s.get("scoring", {})
+    if scoring.get("runs"):
+        rows.append(_row("zero-shot SRL scoring of all of a run's files, in the default study's runs",
+                         f"{scoring['median_seconds']:.0f} s", "<= 60 s", scoring["median_seconds"] <= 60,
+                         f"median over {scoring['runs']} recorded runs (range {scoring['min_seconds']:.0f}-"
+                         f"{scoring['max_seconds']:.0f} s); {where}"))
     return rows
 
 
@@ -390,10 +396,16 @@ def _mfu_rows(r: dict) -> list[dict]:
                          f"per mean step of an epoch"))
     scoring = rates.get("srl_scoring", {})
     if scoring.get("mfu") is not None:
-        forecast = scoring["seconds_per_sentence"] * scoring["run_sentences"]
+        forecast = scoring_seconds(scoring, scoring["files"], scoring["run_sentences"])
+        split = ""
+        if "per_file_seconds" in scoring:
+            split = (f"; apart from {scoring['per_file_seconds']:.2f} s per file (reading, writing, scoring), the "
+                     f"encoder's work ran at {scoring['marginal_flops_per_second'] / 1e9:.1f} GFLOP/s "
+                     f"({100 * scoring['marginal_mfu']:.0f}%; prefixes of {scoring['small_prefix']} and "
+                     f"{scoring['sentences'] // scoring['files']} sentences)")
         rows.append(_row("zero-shot SRL scoring: model FLOPs utilisation", f"{100 * scoring['mfu']:.0f}% of the fp32 "
                          "GEMM rate", "", None, f"{scoring['flops_per_second'] / 1e9:.1f} GFLOP/s of encoder forward "
-                         f"work over {scoring['sentences']} sentences (reading the files included)"))
+                         f"work over {scoring['sentences']} sentences (reading the files included){split}"))
         rows.append(_row(f"zero-shot SRL scoring of a run's {scoring['files']} files: forecast and floor",
                          f"{forecast:.0f} s (floor {scoring['run_floor_seconds']:.0f} s)", "<= 60 s", forecast <= 60,
                          f"{scoring['run_sentences']} sentences, {scoring['run_flops'] / 1e12:.1f} TFLOP forward; "

@@ -74,7 +74,7 @@ def _step_seconds(measured: dict, batch_size: int, max_length: int, what: str, w
 def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec]) -> Forecast:
     """Seconds for ``stages_to_train`` (StageSpecs) and ``runs_to_do`` of the study ``ctx`` with ``rates``."""
     from study.intermediate.stages import sampler_probabilities, task_optim
-    from study.orchestration.plan import count_scored_sentences
+    from study.orchestration.plan import count_scored_sentences, scored_files
     from study.orchestration.run import trains_pos
     from study.training.engine import budget_steps
 
@@ -127,7 +127,7 @@ def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec])
     if srl.get("encoding") != srl_cfg.encoding:
         warnings.append(f"SRL measured with {srl.get('encoding')} encoding, the study uses {srl_cfg.encoding}")
     srl_step = _step_seconds(srl, srl_cfg.optim.batch_size, srl_cfg.optim.max_length, "srl", warnings)
-    scored = count_scored_sentences(ctx)
+    scoring = scoring_seconds(rates["srl_scoring"], len(scored_files(ctx)), count_scored_sentences(ctx))
     dev_share = _share(srl_cfg.max_dev_sentences, srl.get("dev_sentences"))
     train_share = _share(srl_cfg.max_train_sentences, srl.get("train_sentences", srl["train_instances"]))
     for run in runs_to_do:
@@ -149,7 +149,7 @@ def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec])
             parts["data preparation"] += sum(task_prepare(t) for t in run.schedule.tasks)
         parts["SRL training"] += steps * srl_step
         parts["SRL dev evaluation"] += evaluations * srl["eval_seconds"] * dev_share
-        parts["SRL zero-shot scoring"] += scored * rates["srl_scoring"]["seconds_per_sentence"]
+        parts["SRL zero-shot scoring"] += scoring
         parts["data preparation"] += srl["prepare_seconds"] * train_share
         if trains_pos(cfg, run) and rates.get("pos"):
             pos, pos_cfg = rates["pos"], cfg.pos
@@ -169,6 +169,14 @@ def forecast(ctx, rates: dict, stages_to_train: list, runs_to_do: list[RunSpec])
              f"{m['torch']}) for {rates['params']}: {rates['srl']['steps']} steps per shape, "
              f"{rates['srl_scoring']['sentences']} scored sentences")
     return Forecast({k: float(v) for k, v in parts.items() if v}, basis, list(dict.fromkeys(warnings)))
+
+
+def scoring_seconds(measured: dict, files: int, sentences: int) -> float:
+    """A run's zero-shot scoring: a fixed cost per file plus the encoder's work per sentence, at the
+    length mix of the files the rates were measured for (rates from before the split: per sentence)."""
+    if "per_file_seconds" not in measured:
+        return sentences * measured["seconds_per_sentence"]
+    return files * measured["per_file_seconds"] + sentences * measured["run_seconds_per_sentence"]
 
 
 def _share(cap: int | None, measured: int | None) -> float:

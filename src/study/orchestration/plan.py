@@ -137,18 +137,23 @@ def target_sequences(ctx: StudyContext) -> dict[str, int]:
     return {"srl": int(srl), "pos": int(pos or 0), "scored": int(scored * factor)}
 
 
-def count_scored_sentences(ctx: StudyContext, pos: bool = False) -> int:
-    """Sentences a run scores zero-shot: SRL's target files, or POS's test files (English and every language)."""
-    from study.target.srl.data import count_sentences, srl_path
+def scored_files(ctx: StudyContext, pos: bool = False) -> list[Path]:
+    """The files a run scores zero-shot: SRL's target files, or POS's test files (English and every language)."""
+    from study.target.srl.data import srl_path
     from study.target.srl.evaluate import target_files
 
     cfg = ctx.config
     if pos:
-        paths = [srl_path(ctx.data_root, lang, "test") for lang in ["en", *ctx.languages]]
-    else:
-        paths = [p for _, _, p in target_files(ctx.data_root, ctx.languages, cfg.srl.splits, cfg.srl.gold_sets)]
-    cap = cfg.srl.max_eval_sentences
-    return sum(min(n, cap or n) for n in map(count_sentences, paths))
+        return [srl_path(ctx.data_root, lang, "test") for lang in ["en", *ctx.languages]]
+    return [p for _, _, p in target_files(ctx.data_root, ctx.languages, cfg.srl.splits, cfg.srl.gold_sets)]
+
+
+def count_scored_sentences(ctx: StudyContext, pos: bool = False) -> int:
+    """Sentences a run scores zero-shot in :func:`scored_files` (each capped at ``srl.max_eval_sentences``)."""
+    from study.target.srl.data import count_sentences
+
+    cap = ctx.config.srl.max_eval_sentences
+    return sum(min(n, cap or n) for n in map(count_sentences, scored_files(ctx, pos)))
 
 
 def load_throughput(arch: str, precision: str, path: Path | None = None) -> dict | None:
