@@ -57,3 +57,24 @@ def test_the_index_lists_the_hypotheses_verdicts_after_the_answer(tmp_path):
                                                         analysis="ok", runs=[])
     assert page.index("Answer") < page.index("Pre-registered hypotheses") < page.index("<td>held</td>")
     assert not re.search(r"\bnan\b", page)
+
+
+def test_the_index_table_prints_points_at_two_decimals_and_no_negative_zero(tmp_path):
+    import json
+
+    from study.analysis.compare import run_level_table
+    from study.analysis.tables import answer, save_answer, signed_points
+    from tests.analysis.test_compare import PAIR, sized_scores
+
+    rng = np.random.default_rng(5)
+    runs = lambda mean: mean + 0.1 * rng.standard_normal(4)  # noqa: E731
+    table = run_level_table(sized_scores({"all": (runs(51.1), runs(51.1))}), [(*PAIR, "joint vs sequential")], PAIR,
+                            n_boot=50)
+    primary = (table.target == "AVG") & (table.role == "primary")
+    table.loc[primary, ["mean_a", "delta", "ci_low", "ci_high"]] = [51.1, -0.001, -0.30, 0.0004]
+    save_answer(tmp_path, table, 0.05)
+    row = json.loads((tmp_path / "answer.json").read_text())["table"][0]
+    assert row["AVG A"] == "51.10" and row["delta"] == "0.00" and row["95% CI"] == "[-0.30, 0.00]"
+    assert isinstance(row["p (runs)"], str) and not row["p (runs)"].endswith(".0")
+    assert "-0.00" not in answer(table) and "0.00 F1 points" in answer(table)
+    assert [signed_points(x) for x in (0.004, -0.004, 0.005001, -1.234)] == ["0.00", "0.00", "+0.01", "-1.23"]

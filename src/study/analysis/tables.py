@@ -121,10 +121,16 @@ def schedule_means(scores: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> p
     return pd.DataFrame(rows)
 
 
+def signed_points(value: float) -> str:
+    """A difference in F1 points at 2 decimals with its sign; one that rounds to zero is "0.00", not "-0.00"."""
+    text = f"{value:+.2f}"
+    return "0.00" if text in ("+0.00", "-0.00") else text
+
+
 def _ci(row) -> str:
     if pd.isna(row["ci_low"]):
         return "not available: it needs 2 or more runs per schedule"
-    return f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+    return f"[{signed_points(row['ci_low'])}, {signed_points(row['ci_high'])}]"
 
 
 def verdict(row) -> str:
@@ -165,7 +171,7 @@ def _primary_sentence(r: pd.Series, alpha: float, per_size: bool) -> str:
     level = f"{100 * (1 - alpha):.0f}%"
     where = f"With {regime_label(r['regime'])}: " if per_size else ""
     head = (f"{where}**{r['a']}** vs **{r['b']}** on the average zero-shot SRL head F1 over the target test sets: "
-            f"{r['delta']:+.2f} F1 points ({level} CI {_ci(r)}, exact permutation p = {r['p_permutation']:.3g} over "
+            f"{signed_points(r['delta'])} F1 points ({level} CI {_ci(r)}, exact permutation p = {r['p_permutation']:.3g} over "
             f"{r['n_a']} + {r['n_b']} runs).")
     if says == "no difference detected":
         floor = (f" With {r['n_a']} + {r['n_b']} runs the smallest p this design can give is {r['p_floor']:.3g}."
@@ -182,8 +188,9 @@ def _primary_sentence(r: pd.Series, alpha: float, per_size: bool) -> str:
 
 def _interaction_sentence(r: pd.Series, alpha: float) -> str:
     level = f"{100 * (1 - alpha):.0f}%"
-    change = (f"{r['interaction']:+.2f} F1 points ({level} CI {_ci(r)}, Welch p = {r['p_welch']:.3g})"
-              if not pd.isna(r["ci_low"]) else f"{r['interaction']:+.2f} F1 points (CI needs 2 or more runs per group)")
+    change = (f"{signed_points(r['interaction'])} F1 points ({level} CI {_ci(r)}, Welch p = {r['p_welch']:.3g})"
+              if not pd.isna(r["ci_low"])
+              else f"{signed_points(r['interaction'])} F1 points (CI needs 2 or more runs per group)")
     factor = r.get("factor", "target size")
     less = "less English data" if factor == "target size" else "a smaller intermediate budget"
     if pd.isna(r["ci_low"]):
@@ -251,8 +258,8 @@ def hypothesis_rows(table: pd.DataFrame | None) -> list[dict]:
     """The hypotheses (:func:`hypotheses`) as the index page lists them: F1 points, '-' where not available."""
     if table is None or table.empty:
         return []
-    return [{"hypothesis": r.hypothesis, "claim": r.claim, "estimate": f"{r.estimate:+.2f}",
-             "95% CI": "-" if pd.isna(r.ci_low) else f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}]",
+    return [{"hypothesis": r.hypothesis, "claim": r.claim, "estimate": signed_points(r.estimate),
+             "95% CI": "-" if pd.isna(r.ci_low) else f"[{signed_points(r.ci_low)}, {signed_points(r.ci_high)}]",
              "p": "-" if pd.isna(r.p) else f"{r.p:.3g}", "verdict": r.verdict} for r in table.itertuples()]
 
 
@@ -262,8 +269,22 @@ def save_answer(study_dir: Path, run_level: pd.DataFrame, alpha: float = 0.05,
     """``<study>/answer.json``: the answer, its table and the hypotheses' verdicts, which the index opens with."""
     table = answer_table(run_level, strength)
     write_text(Path(study_dir) / layout.ANSWER, json.dumps(
-        {"answer": answer(run_level, alpha, interactions), "table": table.to_dict(orient="records"),
+        {"answer": answer(run_level, alpha, interactions), "table": display_rows(table),
          "hypotheses": hypothesis_rows(hypotheses)}, indent=2) + "\n")
+
+
+def display_rows(table: pd.DataFrame) -> list[dict]:
+    """The answer table's rows as the index prints them: means at 2 decimals ("51.10", not 51.1), the delta
+    signed, p-values at 3 significant digits, '-' where missing."""
+    def cell(column: str, value):
+        if not isinstance(value, float):
+            return value
+        if pd.isna(value):
+            return "-"
+        if column == "delta":
+            return signed_points(value)
+        return f"{value:.3g}" if column.startswith("p ") else f"{value:.2f}"
+    return [{k: cell(k, v) for k, v in row.items()} for row in table.to_dict(orient="records")]
 
 
 def answer_table(run_level: pd.DataFrame, strength: pd.DataFrame | None = None) -> pd.DataFrame:
