@@ -171,8 +171,8 @@ def _primary_sentence(r: pd.Series, alpha: float, per_size: bool) -> str:
     level = f"{100 * (1 - alpha):.0f}%"
     where = f"With {regime_label(r['regime'])}: " if per_size else ""
     head = (f"{where}**{r['a']}** vs **{r['b']}** on the average zero-shot SRL head F1 over the target test sets: "
-            f"{signed_points(r['delta'])} F1 points ({level} CI {_ci(r)}, exact permutation p = {r['p_permutation']:.3g} over "
-            f"{r['n_a']} + {r['n_b']} runs).")
+            f"{signed_points(r['delta'])} F1 points ({level} CI {_ci(r)}, exact permutation p = "
+            f"{r['p_permutation']:.3g} over {r['n_a']} + {r['n_b']} runs).")
     if says == "no difference detected":
         floor = (f" With {r['n_a']} + {r['n_b']} runs the smallest p this design can give is {r['p_floor']:.3g}."
                  if r["p_floor"] > alpha else "")
