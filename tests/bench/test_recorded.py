@@ -85,3 +85,35 @@ def test_the_suite_states_the_scoring_time_of_the_recorded_runs(study):
                if r["figure"] == "zero-shot SRL scoring of all of a run's files, in the default study's runs")
     assert row["value"] == "180 s" and row["met"] is False and "median over 3 recorded runs (range 180-190 s)" in row[
         "basis"]
+
+
+@pytest.mark.needs_data
+def test_each_part_of_the_forecast_is_set_against_its_part_of_the_record(tiny_params, tmp_path, data_root):
+    from study.bench.recorded import forecast_by_part
+    from study.bench.suite import _recorded_rows
+    from study.orchestration.cost import forecast
+    from tests.orchestration.test_cost import _context, _rates
+
+    ctx = _context(tiny_params(schedules=["none", "seq:mnli>squad_v1"], pos={"enabled": False}), tmp_path, data_root)
+    none, seq = ctx.runs()
+    study = tmp_path / "study"
+    recorded_run(study, none.run_id, "2026-12-07T01:00:00", 0, 10, 20, 4)
+    recorded_run(study, seq.run_id, "2026-12-07T02:00:00", 100, 12, 20, 6)  # trained its stages (02: 105 s)
+    record = recorded_study(study, grid_runs=2)
+    parts = forecast_by_part(record, ctx, _rates())
+    stages = forecast(ctx, _rates(), ctx.stages(seq), []).parts
+    one = forecast(ctx, _rates(), [], [none]).parts
+    assert parts["intermediate stages"] == {"predicted": pytest.approx(sum(stages.values())), "recorded": 105,
+                                            "runs": 1}  # stage data preparation charged to the stage
+    fit = parts["English SRL fits (dev evaluations included)"]
+    assert fit["predicted"] == pytest.approx(2 * (one["SRL training"] + one["SRL dev evaluation"]))
+    assert fit["recorded"] == 22 and parts["zero-shot scoring"]["recorded"] == 40
+    assert parts["zero-shot scoring"]["predicted"] == pytest.approx(2 * one["SRL zero-shot scoring"])
+    rest = parts["the rest (data preparation, kernels, rendering)"]
+    # a stage run's 5 s of 02 kernel went to its stage
+    assert rest["recorded"] == pytest.approx(4 + 6 - 5) and rest["predicted"] == pytest.approx(
+        2 * (one["data preparation"] + one["per-run overhead"]))
+    rows = _recorded_rows({**record, "recorded": "reports/default", "by_part": parts}, "<= 7200 s", 7200)
+    shown = next(r for r in rows if r["figure"].endswith("zero-shot scoring"))
+    predicted = parts["zero-shot scoring"]["predicted"]
+    assert shown["value"] == f"{predicted:.0f} s vs 40 s ({100 * (predicted / 40 - 1):+.0f}%)"

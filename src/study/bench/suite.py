@@ -161,12 +161,14 @@ def run_bench(options: BenchOptions, out_dir: Path, log: Callable[[str], None] =
         r["default_study"] = _run_phase("default_study", phases_dir, ["study", "--params", options.params],
                                         log=log, reuse=options.reuse)
     elif options.default_study_record:
-        from study.bench.recorded import recorded_study
+        from study.bench.recorded import forecast_by_part, recorded_study
         from study.orchestration.run import open_study
 
-        grid = len(open_study(Path(options.params), build=False).runs())
-        r["default_study"] = {**recorded_study(Path(options.default_study_record), grid),
+        ctx = open_study(Path(options.params), build=False)
+        r["default_study"] = {**recorded_study(Path(options.default_study_record), len(ctx.runs())),
                               "recorded": options.default_study_record}
+        if "rates" in r:
+            r["default_study"]["by_part"] = forecast_by_part(r["default_study"], ctx, r["rates"])
     # the GEMM rate again at the end: on a shared machine it drifts; MFU uses the better of the two
     r["gemm_end"] = _run_phase("gemm_end", phases_dir, ["gemm"], log=log)
     from study.infra.provenance import code_version, package_versions
@@ -362,7 +364,8 @@ def _recorded_rows(s: dict, target: str, limit: float) -> list[dict]:
     where = f"recorded by the study in {s['recorded']} over {len(s['days'])} day(s) ({', '.join(s['days'])})"
     rows = [_row("default study end to end" + ("" if complete else f" ({done} of {grid} runs so far)"),
                  f"{s['seconds'] / 3600:.2f} h", target, s["seconds"] <= limit if complete else None,
-                 f"{where}: each run's notebooks (papermill durations, pauses of the machine included) and the "
+                 f"{where}: each run's notebooks (papermill durations, pauses of the machine included; a stage "
+                 "or fit resumed from its checkpoint after an interruption counts its last sitting only) and the "
                  "last render of 01 and 04")]
     o = s["overhead"]
     if o["runs"]:
@@ -376,6 +379,11 @@ def _recorded_rows(s: dict, target: str, limit: float) -> list[dict]:
                          f"{scoring['median_seconds']:.0f} s", "<= 60 s", scoring["median_seconds"] <= 60,
                          f"median over {scoring['runs']} recorded runs (range {scoring['min_seconds']:.0f}-"
                          f"{scoring['max_seconds']:.0f} s); {where}"))
+    for group, part in s.get("by_part", {}).items():
+        error = part["predicted"] / part["recorded"] - 1 if part["recorded"] else float("nan")
+        rows.append(_row(f"cost model per part, default study's recorded runs: {group}",
+                         f"{part['predicted']:.0f} s vs {part['recorded']:.0f} s ({100 * error:+.0f}%)", "", None,
+                         f"predicted vs recorded, summed over {part['runs']} runs; {where}"))
     return rows
 
 
