@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+
+from study.infra import layout
+from study.infra.atomic import write_text
 
 
 def plot_curves(long: pd.DataFrame, title: str):
@@ -113,6 +118,26 @@ def plot_run_level_deltas(run_level: pd.DataFrame, runs: pd.DataFrame, a: str, b
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def save_answer_figure(figure, study_dir: Path) -> Path | None:
+    """``figure`` as ``<study>/answer.svg`` for the index page, or remove a stale one when there is none.
+
+    SVG without a date and with fixed element ids, so the same numbers give the same file.
+    """
+    import io
+
+    import matplotlib
+
+    path = Path(study_dir) / layout.ANSWER_FIGURE
+    if figure is None:
+        path.unlink(missing_ok=True)
+        return None
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "study", "svg.fonttype": "none"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    write_text(path, buffer.getvalue())
+    return path
 
 
 def plot_size_deltas(run_level: pd.DataFrame, runs: pd.DataFrame):

@@ -32,6 +32,8 @@ DONE = "DONE.json"
 PENDING = "DONE.pending.json"
 #: the study's answer as notebook 04 computed it (the index page opens with it)
 ANSWER = "answer.json"
+#: its figure (every AVG comparison's run-level delta per regime), shown under the answer
+ANSWER_FIGURE = "answer.svg"
 
 
 def study_dir(reports: Path, study_name: str) -> Path:

@@ -364,6 +364,7 @@ def write_index(ctx: StudyContext, outcomes: list[RunOutcome], analysis: str) ->
     page = _TEMPLATES.get_template("index.html").render(
         study_name=ctx.config.study_name, description=ctx.config.description, analysis=analysis,
         answer=answer_html, answer_rows=answer_rows, hypotheses=hypotheses,
+        answer_figure=bool(answer_html) and (ctx.study_dir / layout.ANSWER_FIGURE).is_file(),
         code=str(ctx.provenance["code"]["describe"]), params_hash=ctx.config.params_hash(),
         data_sha256sums=str(ctx.data_fingerprint)[:16],
         encoder_sha256=str(ctx.encoder_id.get("weights_sha256"))[:16], runs=runs)
