@@ -44,3 +44,23 @@ def test_the_answer_figure_is_saved_for_the_index_the_same_for_the_same_numbers_
     assert page.index("<table>") < page.index('<img src="answer.svg"')
     assert save_answer_figure(None, tmp_path) is None and not path.exists()  # no comparison: no stale figure
     assert json.loads((tmp_path / "answer.json").read_text())["table"]
+
+
+def test_the_regime_figure_names_each_pair_once_and_lists_the_regimes_smallest_first_above_the_plot():
+    import numpy as np
+
+    from study.analysis.compare import per_run_targets, run_level_table
+    from study.analysis.figures import plot_size_deltas
+    from tests.analysis.test_compare import PAIR, sized_scores
+
+    rng = np.random.default_rng(7)
+    scores = sized_scores({"1000": (52 + 0.1 * rng.standard_normal(4), 50 + 0.1 * rng.standard_normal(4)),
+                           "all": (55 + 0.1 * rng.standard_normal(4), 55 + 0.1 * rng.standard_normal(4))})
+    ax = plot_size_deltas(run_level_table(scores, [(*PAIR, "joint vs sequential")], PAIR, n_boot=50),
+                          per_run_targets(scores)).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"{PAIR[0]} - {PAIR[1]}"]
+    assert ax.get_yticks().tolist() == [0.5]  # between its two regimes' rows
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["1,000 English SRL train sentences",
+                                                          "all English SRL train sentences"]
+    assert legend.get_bbox_to_anchor().y0 >= ax.get_window_extent().y1 - 1  # above the axes, over no point

@@ -158,9 +158,10 @@ def plot_size_deltas(run_level: pd.DataFrame, runs: pd.DataFrame):
                                    avg.sort_values("role", key=lambda r: r != "primary").b, strict=True)))
     fig, ax = plt.subplots(figsize=(10, 0.55 * len(pairs) * len(sizes) + 1.6))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    labels, y = [], 0
+    labels, y, shown = [], 0, set()
     for a, b in reversed(pairs):
-        for k, size in enumerate(reversed(sizes)):
+        rows = []
+        for size in reversed(sizes):
             hit = avg[(avg.a == a) & (avg.b == b) & (avg.regime == size)]
             if hit.empty:
                 continue
@@ -170,14 +171,20 @@ def plot_size_deltas(run_level: pd.DataFrame, runs: pd.DataFrame):
             colour = colours[sizes.index(size) % len(colours)]
             ax.scatter(points, np.full(len(points), y + 0.15), s=10, color=colour, alpha=0.6, zorder=2)
             ax.errorbar([r.delta], [y], xerr=[[r.delta - r.ci_low], [r.ci_high - r.delta]], fmt="o", color=colour,
-                        capsize=3, zorder=3, label=regime_label(size) if (a, b) == pairs[-1] else None)
-            labels.append((y, f"{a} - {b}" if k == 0 else ""))
+                        capsize=3, zorder=3, label=None if size in shown else regime_label(size))
+            shown.add(size)
+            rows.append(y)
             y += 1
+        if rows:  # the pair's name once, between its regimes' rows
+            labels.append((float(np.mean(rows)), f"{a} - {b}"))
         y += 0.5
     ax.axvline(0, color="#444", lw=0.8)
     ax.set_yticks([p for p, _ in labels], [t for _, t in labels], fontsize=8)
     ax.set_xlabel("delta in AVG zero-shot SRL head F1 (points); points: A's runs - mean of B")
-    ax.set_title("Run-level AVG differences per regime (95% CI over runs)")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("Run-level AVG differences per regime (95% CI over runs)", pad=22)
+    handles = dict(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
+    names = [regime_label(s) for s in sizes if regime_label(s) in handles]  # smallest size first
+    ax.legend([handles[n] for n in names], names, fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.0),
+              ncol=len(names), frameon=False)  # above the plot: it hides no point
     fig.tight_layout()
     return fig
