@@ -87,7 +87,7 @@ def test_the_scoring_forecast_adds_the_per_file_cost_to_the_run_s_work():
     scoring = {"seconds_per_sentence": 0.0172, "run_sentences": 17617, "mfu": 0.53, "flops_per_second": 6.8e10,
                "sentences": 1900, "files": 19, "run_floor_seconds": 146.0, "run_flops": 1.88e13,
                "per_file_seconds": 0.72, "marginal_flops_per_second": 1.0e11, "marginal_mfu": 0.78,
-               "small_prefix": 25, "run_seconds_per_sentence": 1.88e13 / 1.0e11 / 17617}
+               "small_prefix": 25, "large_prefix": 100, "run_seconds_per_sentence": 1.88e13 / 1.0e11 / 17617}
     assert scoring_seconds(scoring, 19, 17617) == pytest.approx(19 * 0.72 + 188)
     old = {k: scoring[k] for k in ("seconds_per_sentence", "run_sentences")}  # rates measured before the split
     assert scoring_seconds(old, 19, 17617) == pytest.approx(0.0172 * 17617)

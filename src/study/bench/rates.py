@@ -196,14 +196,16 @@ def measure_scoring(config: StudyConfig, data_root: Path, srl_model, languages: 
     run = [n for lengths in per_file for n in lengths[:cap]]
     run_work, run_sentences = inference_flops(encoder, run), len(run)
     model = scoring_model(timed[0], timed[-1], len(files))
-    run_seconds = len(files) * model["per_file_seconds"] + run_work / model["marginal_flops_per_second"]
     rate = work / seconds
+    # a run's scoring is files x per-file seconds + sentences x this (cost.scoring_seconds)
+    encoder_seconds_per_sentence = run_work / model["marginal_flops_per_second"] / max(1, run_sentences)
     return {"files": len(files), "sentences": sentences, "seconds": seconds,
             "seconds_per_sentence": seconds / max(1, sentences), "flops_per_second": rate,
             "mfu": rate / gemm if gemm else None, "small_prefix": small_n, "small_seconds": timed[0][0],
+            "large_prefix": score_sentences,
             **model, "marginal_mfu": model["marginal_flops_per_second"] / gemm if gemm else None,
-            "run_sentences": run_sentences, "run_flops": run_work, "run_seconds": run_seconds,
-            "run_seconds_per_sentence": run_work / model["marginal_flops_per_second"] / max(1, run_sentences),
+            "run_sentences": run_sentences, "run_flops": run_work,
+            "run_seconds_per_sentence": encoder_seconds_per_sentence,
             "run_floor_seconds": run_work / gemm if gemm else None}
 
 

@@ -74,6 +74,47 @@ def recorded_study(study_dir: Path, grid_runs: int | None = None) -> dict:
     }
 
 
+#: the cost model's parts of one run, grouped as its record can tell them apart (a stage's forecast is
+#: all of it: its training, dev evaluations and data preparation are in the notebook that trained it)
+STAGES, FITS, SCORING, REST = ("intermediate stages", "English SRL fits (dev evaluations included)",
+                               "zero-shot scoring", "the rest (data preparation, kernels, rendering)")
+PART_GROUPS = {FITS: ("SRL training", "SRL dev evaluation"), SCORING: ("SRL zero-shot scoring",),
+               REST: ("data preparation", "per-run overhead")}
+
+
+def forecast_by_part(record: dict, ctx, rates: dict) -> dict[str, dict[str, float]]:
+    """The cost model's forecast for each recorded run, against its record, summed per part.
+
+    Per run: its SRL fit against ``history.json``'s fit seconds, its scoring against the scoring
+    seconds, the stages it trained (its 02 notebook took a minute or more) against that notebook's
+    duration, and the rest of its notebooks against data preparation and per-run overhead. A total
+    within 25% can hide parts that are off in opposite directions; this shows each.
+    """
+    from study.orchestration.cost import forecast
+
+    specs = {spec.run_id: spec for spec in ctx.runs()}
+    sums = {group: {"predicted": 0.0, "recorded": 0.0, "runs": 0} for group in (STAGES, *PART_GROUPS)}
+
+    def add(group: str, predicted: float, recorded: float) -> None:
+        sums[group]["predicted"] += predicted
+        sums[group]["recorded"] += recorded
+        sums[group]["runs"] += 1
+
+    for name, run in record["runs"].items():
+        spec = specs.get(name)
+        if spec is None or run["scoring_seconds"] is None:
+            continue
+        parts = forecast(ctx, rates, [], [spec]).parts
+        predicted = {group: sum(parts.get(p, 0.0) for p in names) for group, names in PART_GROUPS.items()}
+        stage_seconds = run["notebooks"][RUN_NOTEBOOKS[0]] if run["trained_stages"] else 0.0
+        if run["trained_stages"]:
+            add(STAGES, forecast(ctx, rates, ctx.stages(spec), []).seconds, stage_seconds)
+        add(FITS, predicted[FITS], run["training_and_scoring_seconds"] - run["scoring_seconds"])
+        add(SCORING, predicted[SCORING], run["scoring_seconds"])
+        add(REST, predicted[REST], run["seconds"] - stage_seconds - run["training_and_scoring_seconds"])
+    return {group: s for group, s in sums.items() if s["runs"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m study.bench.recorded STUDY_DIR``: the record as JSON (without the per-run entries)."""
     import argparse
@@ -89,48 +130,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-#: the cost model's parts, grouped as a run's record can tell them apart
-PART_GROUPS = {
-    "intermediate stages": ("intermediate training", "intermediate dev evaluation"),
-    "English SRL fits (dev evaluations included)": ("SRL training", "SRL dev evaluation"),
-    "zero-shot scoring": ("SRL zero-shot scoring",),
-    "the rest (data preparation, kernels, rendering)": ("data preparation", "per-run overhead"),
-}
-
-
-def forecast_by_part(record: dict, ctx, rates: dict) -> dict[str, dict[str, float]]:
-    """The cost model's forecast for each recorded run, against its record, summed per part.
-
-    Per run: its SRL fit against ``history.json``'s fit seconds, its scoring against the scoring
-    seconds, the stages it trained (its 02 notebook took a minute or more) against that notebook's
-    duration, and the rest of its notebooks against data preparation and per-run overhead. A total
-    within 25% can hide parts that are off in opposite directions; this shows each.
-    """
-    from study.orchestration.cost import forecast
-
-    specs = {spec.run_id: spec for spec in ctx.runs()}
-    sums = {group: {"predicted": 0.0, "recorded": 0.0, "runs": 0} for group in PART_GROUPS}
-
-    def add(group: str, parts: dict, recorded: float) -> None:
-        sums[group]["predicted"] += sum(parts.get(p, 0.0) for p in PART_GROUPS[group])
-        sums[group]["recorded"] += recorded
-        sums[group]["runs"] += 1
-
-    for name, run in record["runs"].items():
-        spec = specs.get(name)
-        if spec is None or run["scoring_seconds"] is None:
-            continue
-        parts = forecast(ctx, rates, [], [spec]).parts
-        fit = run["training_and_scoring_seconds"] - run["scoring_seconds"]
-        stage_seconds = run["notebooks"][RUN_NOTEBOOKS[0]] if run["trained_stages"] else 0.0
-        add("English SRL fits (dev evaluations included)", parts, fit)
-        add("zero-shot scoring", parts, run["scoring_seconds"])
-        if run["trained_stages"]:  # the stage's data preparation is charged to the stage, as its notebook holds it
-            stage_parts = forecast(ctx, rates, ctx.stages(spec), []).parts
-            add("intermediate stages", {**stage_parts, "intermediate training": stage_parts.get(
-                "intermediate training", 0.0) + stage_parts.get("data preparation", 0.0)}, stage_seconds)
-        add("the rest (data preparation, kernels, rendering)", parts,
-            run["seconds"] - stage_seconds - run["training_and_scoring_seconds"])
-    return {group: s for group, s in sums.items() if s["runs"]}

@@ -410,7 +410,7 @@ def _mfu_rows(r: dict) -> list[dict]:
             split = (f"; apart from {scoring['per_file_seconds']:.2f} s per file (reading, writing, scoring), the "
                      f"encoder's work ran at {scoring['marginal_flops_per_second'] / 1e9:.1f} GFLOP/s "
                      f"({100 * scoring['marginal_mfu']:.0f}%; prefixes of {scoring['small_prefix']} and "
-                     f"{scoring['sentences'] // scoring['files']} sentences)")
+                     f"{scoring['large_prefix']} sentences)")
         rows.append(_row("zero-shot SRL scoring: model FLOPs utilisation", f"{100 * scoring['mfu']:.0f}% of the fp32 "
                          "GEMM rate", "", None, f"{scoring['flops_per_second'] / 1e9:.1f} GFLOP/s of encoder forward "
                          f"work over {scoring['sentences']} sentences (reading the files included){split}"))
