@@ -102,12 +102,12 @@ def v2_claims(study: Path = V2) -> dict[str, str]:
             f"{_ci(r.hier_ci_low, r.hier_ci_high)}. Power for 0.5 points at this pair's run-to-run SD "
             f"({r.sd_runs:.2f}): {100 * r['power_0.5pt']:.0f}%.")
     if all(w == "no difference detected" for w in words.values()):
-        claims["lead"] = ("**No difference detected between joint and sequential intermediate training at either "
-                          "English SRL size.**")
+        claims["lead"] = ("no difference detected between joint and sequential intermediate training at either "
+                          "English SRL size")
     else:
-        claims["lead"] = "**Joint against sequential intermediate training: " + "; ".join(
+        claims["lead"] = "joint against sequential intermediate training: " + "; ".join(
             f"{'no difference detected' if w == 'no difference detected' else 'joint ' + w} with {label} English "
-            "SRL sentences" for label, w in words.items()) + ".**"
+            "SRL sentences" for label, w in words.items())
     r = interactions[(interactions.a == joint) & (interactions.b == seq)].iloc[0]
     claims["interaction"] = (f"delta at 1,000 minus delta at all: {_signed(r.interaction)} F1 points, 95% CI "
                              f"{_ci(r.ci_low, r.ci_high)}, Welch p = {r.p_welch:.2g}")
@@ -120,11 +120,14 @@ def v2_claims(study: Path = V2) -> dict[str, str]:
             parts.append(f"`{schedule}` {_signed(v.delta)} {_ci(v.ci_low, v.ci_high)}, p = {v.p_permutation:.2g} "
                          f"(Holm {v.p_adjusted:.2g})")
         claims[f"none {label}"] = f"at {label} sentences " + ", ".join(parts)
+    summary = []
     for name in verdicts.hypothesis.unique():
         mine = verdicts[verdicts.hypothesis == name]
         claims[name.split()[0]] = f"{name}: " + "; ".join(
             f"{row.verdict} for {row.claim} ({_signed(row.estimate)} {_ci(row.ci_low, row.ci_high)})"
             for row in mine.itertuples())
+        summary.append(f"{name} {' / '.join(dict.fromkeys(mine.verdict))}")
+    claims["hypotheses"] = ", ".join(summary)
     for task in ("mnli", "squad_v1"):
         at = strength[strength.task == task].set_index("schedule")
         claims[task] = (f"`{task}` {at.loc[joint, 'dev score']:.1f} in the joint stages and "
@@ -145,9 +148,14 @@ def test_v2_readme_results_table_is_the_published_results_averaged_over_seeds():
         _check_means(mine, header[2:], cells[2:], seeds, (schedule, size))
 
 
+#: the claims README "Results" leaves to docs/results.md (the README stays a ten-minute manual)
+IN_DOCS = {"H1", "H2", "H0"}
+
+
 def test_v2_readme_states_every_run_level_result_as_computed_from_the_published_results():
-    readme = _text(README)
-    missing = {key: claim for key, claim in v2_claims().items() if claim not in readme}
+    readme, docs = _text(README), _text(DOCS)
+    missing = {key: claim for key, claim in v2_claims().items()
+               if claim not in (docs if key in IN_DOCS else readme)}
     assert not missing, missing
 
 
