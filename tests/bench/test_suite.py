@@ -130,6 +130,8 @@ def test_mfu_is_against_the_fastest_gemm_and_the_other_precision_is_measured_onl
     row = next(r for r in _table(phases) if r["figure"] == "SRL engine (per-sentence): model FLOPs utilisation")
     assert row["value"].startswith("25% of the bf16 GEMM rate" if native else "71% of the fp32 GEMM rate")
     assert row["met"] is (not native)
+    throughput = next(r for r in _table(phases) if r["figure"] == "SRL engine (per-sentence): throughput")
+    assert throughput["basis"].endswith("(bf16)" if native else "(fp32)")  # "no" is how params say fp32
     monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: native)
     monkeypatch.setattr(hardware, "cuda_available", lambda: False)
     assert other_precision(str(REPO / "params/default.yaml")) == ("bf16" if native else None)  # pinned fp32

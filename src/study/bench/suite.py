@@ -262,7 +262,7 @@ def _table(r: dict) -> list[dict]:
         rows.append(_row(f"SRL engine ({name}): throughput",
                          f"{e['predicates_per_second']:.1f} predicates/s, {e['tokens_per_second']:.0f} tokens/s",
                          "", None, f"{e['steps']} steps, {e['predicates']} predicates in {e['train_seconds']:.1f} s "
-                         f"({e.get('mixed_precision', 'no')} precision)"))
+                         f"({precision_label(e.get('mixed_precision'))})"))
         mfu = e["flops_per_second"] / peak[fastest]
         value = f"{100 * mfu:.0f}% of the {fastest} GEMM rate"
         if fastest != "fp32":
