@@ -178,6 +178,8 @@ def phase_srl_score(args) -> dict:
 
 def phase_study(args) -> dict:
     """``study run PARAMS`` end to end from an empty cache and report directory (wall clock, peak memory)."""
+    from study.orchestration.notebooks import portable
+
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, STUDY_REPORTS=str(Path(tmp) / "reports"), STUDY_CACHE=str(Path(tmp) / "cache"))
         # no cached stages or runs; the encoder is built once per machine, so link it rather than time its rebuild
@@ -197,7 +199,7 @@ def phase_study(args) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"study run {args.params} failed (exit {proc.returncode}):\n{log}")
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"params": args.params, "seconds": seconds, "timings": timings, "overheads": overheads,
+    return {"params": str(portable(args.params)), "seconds": seconds, "timings": timings, "overheads": overheads,
             "peak_rss_mb_largest_process": children.ru_maxrss / 1024,
             "children_user_seconds": children.ru_utime, "children_system_seconds": children.ru_stime,
             "runs_line": next((ln for ln in log.splitlines() if re.search(r"runs complete", ln)), "")}

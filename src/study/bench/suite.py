@@ -21,6 +21,7 @@ from study.infra.atomic import write_text
 from study.infra.errors import StudyError
 from study.infra.hardware import precision_label, rates_file
 from study.orchestration.cost import predict_study, scoring_seconds
+from study.orchestration.notebooks import portable
 
 #: the learning curves of the time-to-quality phases, beside bench.md
 LEARNING_CURVES = "time-to-f1.png"
@@ -54,7 +55,7 @@ def _run_phase(name: str, out_dir: Path, args: list[str], env: dict | None = Non
     if reuse and out.is_file():  # --reuse: an interrupted suite keeps the phases it finished
         result = json.loads(out.read_text())
         log(f"bench: {name}: reusing {out}")
-        return {**result, "reused_from": str(out)}
+        return {**result, "reused_from": str(portable(out))}  # committed records name no machine's folders
     cmd = [sys.executable, "-m", "study.bench.phases", *args, "--out", str(out)]
     log(f"bench: {name} ...")
     t0 = time.perf_counter()
