@@ -32,3 +32,14 @@ def test_the_cli_gives_one_line_for_a_bad_file_or_out(user_file, tmp_path):
                           (["--file", str(user_file), "--out", str(user_file)], "is not a folder")):
         out = study("srl", "score", "--run", str(tmp_path / "run"), "--language", "de", *args)
         assert out.returncode == 2 and out.stderr.count("\n") == 1 and message in out.stderr, out.stderr
+
+
+def test_a_finished_run_whose_model_is_not_on_this_machine_says_where_it_went(user_file, tmp_path):
+    """An archived or published run keeps its predictions, not its weights: the line says so, and how to retrain."""
+    run = tmp_path / "runs" / "none__seed1"
+    run.mkdir(parents=True)
+    (run / "DONE.json").write_text('{"srl_model": "/another/machine/.cache/study/runs/x/none__seed1/srl_model"}')
+    out = study("srl", "score", "--run", str(run), "--file", str(user_file), "--language", "de")
+    assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    assert "is not on this machine" in out.stderr and "study train-run PARAMS none__seed1 --reports DIR" in out.stderr
+    assert not (run / "user-scores").exists()

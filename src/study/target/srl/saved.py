@@ -42,7 +42,7 @@ def load_srl_model(directory: Path) -> SrlModel:
 
     directory = Path(directory)
     if not (directory / META).is_file() or not (directory / WEIGHTS).is_file():
-        raise StudyError(f"{directory}: no saved SRL model (the run did not finish its SRL training)")
+        raise StudyError(f"{directory}: incomplete saved SRL model (needs {META} and {WEIGHTS}); train the run again")
     meta = json.loads((directory / META).read_text())
     encoder = fresh_encoder(meta["encoder"], meta["freeze_word_embeddings"])
     encoding = meta.get("encoding", "per_predicate")

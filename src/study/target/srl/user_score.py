@@ -37,6 +37,14 @@ def score_user_file(run_dir: Path, path: Path, language: str = "xx", out_dir: Pa
     model_dir = json.loads(done.read_text()).get("srl_model")
     if not model_dir:
         raise StudyError(f"{done}: the run recorded no SRL model")
+    if not Path(model_dir).exists():
+        # weights stay in the training machine's cache; archives and published reports carry predictions only
+        run_id = Path(run_dir).name
+        raise StudyError(f"{run_dir}: this run's SRL model ({model_dir}) is not on this machine: trained "
+                         f"weights stay in the cache of the machine that trained the run, and archives and "
+                         f"published reports carry its predictions, not its weights; train it here into another "
+                         f"folder, `study train-run PARAMS {run_id} --reports DIR`, and score with "
+                         f"DIR/<study>/runs/{run_id}")
     srl = load_srl_model(Path(model_dir))
     split = load_split(Path(path), language, "user", srl.scope)
     scores, predicted, stats = srl.evaluate(split)
