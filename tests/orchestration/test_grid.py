@@ -160,3 +160,70 @@ def test_a_lock_whose_process_is_gone_is_taken_over_and_said_so(tmp_path):
         assert lock.read_text().split()[1] == str(os.getpid())
     assert len(said) == 1 and said[0].startswith("took over the lock of an earlier `study run` that is gone")
     assert f"{gone.pid}" in said[0] and not lock.exists()
+
+
+class _TimedExecutor:
+    """Runs no notebook: each run 'takes' the seconds given, so the grid's own bookkeeping is what is tested."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+
+    def execute(self, fn, calls, on_start, on_done) -> None:
+        from study.orchestration.grid import RunOutcome
+
+        for call in calls:
+            on_start(call)
+            on_done(call, RunOutcome(call[2], True, self.seconds[call[2]]))
+
+
+@pytest.mark.needs_data
+def test_time_left_comes_from_the_cost_model_scaled_by_how_the_finished_runs_compared(tiny_params, tmp_path,
+                                                                                        data_root):
+    """A `none` run first must not make a grid whose other runs train intermediate stages look short.
+
+    A fresh v2 default study said 'about 4 h 14 min left at the mean run time so far' after its first
+    (`none`) run, while the cost model forecast 9.2 h for the grid: a mean over runs cannot know that
+    the runs left train stages.
+    """
+    from study.orchestration.cost import forecast_runs
+    from study.orchestration.grid import Sitting, execute
+    from study.orchestration.progress import about
+    from tests.orchestration.test_cost import _context, _rates
+
+    rates = _rates()
+    rates["intermediate"]["mnli"]["seconds_per_step"] = 100.0  # stages dominate, as SQuAD's do here
+    rates["intermediate"]["squad_v1"]["seconds_per_step"] = 300.0
+    ctx = _context(tiny_params(schedules=["none", "seq:mnli>squad_v1"]), tmp_path, data_root)
+    none, seq = ctx.runs()[:2]
+    assert none.schedule.kind == "none" and seq.schedule.kind == "seq"
+    one_run = forecast_runs(ctx, [none], rates)
+    none_forecast = one_run.seconds - one_run.parts["per-study overhead"]
+    left_forecast = forecast_runs(ctx, [seq], rates).seconds  # its two stages, the run, the analysis at the end
+    assert left_forecast > 10 * none_forecast
+    sitting = Sitting(ctx, "params/smoke.yaml", [none, seq], [none, seq], [], [], {"runs": {}}, "T", 0.0, rates)
+    lines: list[str] = []
+
+    def log(line: str) -> None:
+        lines.append(line)
+        if f"elapsed] {none.run_id} (" in line:  # the line after the first run: what is left is the seq run
+            assert sitting.left[0] == pytest.approx(2 * left_forecast)
+
+    execute(sitting, _TimedExecutor({none.run_id: 2 * none_forecast, seq.run_id: left_forecast}), None, 1, log)
+    after_none = next(line for line in lines if f"elapsed] {none.run_id} (" in line)
+    assert f"{about(2 * left_forecast)} left (cost model x 2.00, as the 1 run(s) finished here" in after_none
+    assert sitting.left == (None, "")  # nothing left after the last run
+
+
+def test_without_rates_for_this_machine_the_time_left_is_the_mean_run_time(tmp_path):
+    from study.orchestration.grid import Sitting
+    from study.orchestration.progress import about
+
+    sitting = Sitting(None, "p.yaml", [], [_Run("a"), _Run("b"), _Run("c")], [], [],
+                      {"runs": {"a": {"seconds": 600.0, "ok": True}}}, "T", 0.0, rates=None)
+    sitting.reckon_time_left(jobs=1)
+    assert sitting.left == (1200.0, f"{about(1200.0)} left at the mean run time so far")
+
+
+class _Run:
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id

@@ -217,14 +217,21 @@ def forecast_runs(ctx, runs: list[RunSpec], rates: dict) -> Forecast:
     return forecast(ctx, rates, list(stages.values()), runs)
 
 
-def forecast_line(ctx, runs: list[RunSpec]) -> str | None:
-    """One line for ``study run``'s log: the forecast for ``runs`` here, or None without rates for them."""
-    rates = load_rates()
+def safe_forecast(ctx, runs: list[RunSpec], rates: dict | None) -> Forecast | None:
+    """:func:`forecast_runs`, or None without rates that cover ``runs``: the running study's courtesy
+    lines (the forecast before it starts, the time left after each run) never stop it."""
     if rates is None or not runs:
         return None
     try:
-        f = forecast_runs(ctx, runs, rates)
-    except (MissingRates, KeyError, ValueError, OSError):  # a courtesy line: it never stops a study
+        return forecast_runs(ctx, runs, rates)
+    except (MissingRates, KeyError, ValueError, OSError):
+        return None
+
+
+def forecast_line(ctx, runs: list[RunSpec], rates: dict | None) -> str | None:
+    """One line for ``study run``'s log: the forecast for ``runs`` here, or None without rates for them."""
+    f = safe_forecast(ctx, runs, rates)
+    if f is None:
         return None
     largest = max(f.parts, key=f.parts.get)
     return (f"cost model: {_hours(f.seconds)} for these {len(runs)} run(s) on this machine (largest part: "

@@ -16,7 +16,7 @@ import resource
 import shlex
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -30,12 +30,13 @@ from study.infra.hardware import precision_label
 from study.infra.live import PROGRESS_ENV, live
 from study.infra.lock import LOCK_ENV, StudyLock
 from study.infra.paths import repo_root
-from study.orchestration.cost import forecast_line
+from study.orchestration.cost import forecast_line, load_rates, safe_forecast
 from study.orchestration.executors import ExecutorSpec, RunExecutor, make_executor
 from study.orchestration.live_view import LiveView
 from study.orchestration.notebooks import execute_notebook, render_html
 from study.orchestration.progress import (
     about,
+    forecast_time_left,
     save_timings,
     seconds_left,
     sitting_estimate,
@@ -120,10 +121,41 @@ class Sitting:
     timings: dict
     started: str
     t0: float
+    #: this machine's measured rates (the cost model; None where `study bench` never measured it)
+    rates: dict | None = None
+    #: run id -> the cost model's seconds for the run (and the stages it still needed) as it started
+    forecast: dict[str, float] = field(default_factory=dict)
+    #: (seconds, line) left after the last finished run; (None, "") before the first and after the last
+    left: tuple[float | None, str] = (None, "")
 
     @property
     def done(self) -> int:
         return len(self.outcomes)
+
+    def run_started(self, run_id: str) -> None:
+        """Keep the cost model's forecast for the run, to compare with its measured time when it ends."""
+        f = safe_forecast(self.ctx, [self.ctx.run(run_id)], self.rates)
+        if f is not None:
+            self.forecast[run_id] = f.seconds - f.parts.get("per-study overhead", 0.0)
+
+    def reckon_time_left(self, jobs: int) -> None:
+        """After a run ends: how long this invocation's other runs should take.
+
+        From the cost model where this machine has rates (what is left now, with the stages cached so
+        far, scaled by how the finished runs compared with their forecasts); else the mean run time.
+        """
+        runs = self.timings["runs"]
+        left = [r for r in self.todo if r.run_id not in runs]  # --max-runs / --schedule leave the others
+        if not runs or not left:
+            self.left = (None, "")
+            return
+        f = safe_forecast(self.ctx, left, self.rates)
+        timed = [(t["seconds"], self.forecast[rid]) for rid, t in runs.items() if t["ok"] and rid in self.forecast]
+        if f is not None and timed:
+            self.left = forecast_time_left(f.seconds, [m for m, _ in timed], [p for _, p in timed], jobs)
+        else:
+            seconds = [t["seconds"] for t in runs.values()]
+            self.left = (seconds_left(seconds, len(left), jobs), time_left(seconds, len(left), jobs))
 
 
 def run_study(params_file: Path, reports_dir: Path | None = None, jobs: int = 1, log=print,
@@ -186,13 +218,14 @@ def prepare(ctx: StudyContext, params_file: Path, max_runs: int | None, schedule
     outcomes = [RunOutcome(r.run_id, True, 0.0, skipped=True) for r in runs if r not in pending]
     if outcomes:
         log(f"{len(outcomes)} run(s) already complete: skipped")
-    forecast = forecast_line(ctx, todo)
-    log(sitting_estimate([study_dir / "timings.json", *published_timings(ctx)], len(todo)))
-    if forecast:
-        log(forecast)
+    rates = load_rates()
+    # the cost model knows the grid (which runs train stages, which stages are cached); a mean over
+    # earlier runs is the guide only where this machine was never measured
+    log(forecast_line(ctx, todo, rates)
+        or sitting_estimate([study_dir / "timings.json", *published_timings(ctx)], len(todo)))
     if todo:
         log("Ctrl-C stops at any time; the same command resumes (finished runs and stages are kept)")
-    return Sitting(ctx, params, runs, todo, deferred, outcomes, timings, started, t0)
+    return Sitting(ctx, params, runs, todo, deferred, outcomes, timings, started, t0, rates)
 
 
 def published_timings(ctx) -> list[Path]:
@@ -217,11 +250,12 @@ def execute(sitting: Sitting, executor: RunExecutor, launch: str | None, jobs: i
     """
     run_root = str(sitting.ctx.study_dir / "runs")
     n_runs = len(sitting.runs)
-    view = view or LiveView(grid_status=lambda: grid_status(sitting, jobs), emit=log)
+    view = view or LiveView(grid_status=lambda: grid_status(sitting), emit=log)
     log = view.log
 
     def started(call: tuple) -> None:
         log(f"[{sitting.done}/{n_runs} done] running {call[2]} (02 intermediate, 03 SRL transfer)")
+        sitting.run_started(call[2])
         view.watch(call[2], layout.progress_file(sitting.ctx.study_dir / "runs" / call[2]))
 
     def finished(call: tuple, outcome) -> None:
@@ -233,8 +267,8 @@ def execute(sitting: Sitting, executor: RunExecutor, launch: str | None, jobs: i
         runs[outcome.run_id] = {"seconds": round(outcome.seconds, 1), "ok": outcome.ok}
         save_timings(sitting.ctx.study_dir / "timings.json", sitting.timings, sitting.started)
         state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
-        # this invocation's runs only: --max-runs / --schedule leave the others for later
-        left = time_left([t["seconds"] for t in runs.values()], len(sitting.todo) - len(runs), jobs)
+        sitting.reckon_time_left(jobs)
+        left = sitting.left[1]
         log(f"[{sitting.done}/{n_runs} done, {time.perf_counter() - sitting.t0:.0f} s elapsed] {outcome.run_id} "
             f"({outcome.seconds:.0f} s): {state}" + (f"; {left}" if left else ""))
 
@@ -243,10 +277,9 @@ def execute(sitting: Sitting, executor: RunExecutor, launch: str | None, jobs: i
         executor.execute(execute_run, calls, started, finished)
 
 
-def grid_status(sitting: Sitting, jobs: int) -> str:
-    """``[2/18 done, about 5 h 10 min left]`` for the status line (extrapolated from this sitting's runs)."""
-    runs = sitting.timings["runs"]
-    left = seconds_left([t["seconds"] for t in runs.values()], len(sitting.todo) - len(runs), jobs)
+def grid_status(sitting: Sitting) -> str:
+    """``[2/18 done, about 5 h 10 min left]`` for the status line (as reckoned when the last run ended)."""
+    left = sitting.left[0]
     return f"[{sitting.done}/{len(sitting.runs)} done" + (f", {about(left)} left]" if left is not None else "]")
 
 

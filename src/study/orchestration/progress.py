@@ -45,6 +45,22 @@ def time_left(seconds_per_run: list[float], runs_left: int, jobs: int = 1) -> st
     return "" if seconds is None else f"{about(seconds)} left at the mean run time so far"
 
 
+def forecast_time_left(forecast_left: float, measured: list[float], forecast: list[float],
+                       jobs: int = 1) -> tuple[float, str]:
+    """(seconds left, "about 9 h 10 min left (cost model x 1.06, ...)"): the cost model's forecast for
+    what is left, times how the finished runs compared with their own forecasts (measured / forecast,
+    summed).
+
+    The forecast knows which runs train intermediate stages and which find them cached, so a ``none``
+    run first does not make a grid of stage-training runs look short, as a mean over runs would; the
+    ratio carries what the rates could not know (a slower day on a shared machine).
+    """
+    ratio = sum(measured) / sum(forecast) if measured and sum(forecast) > 0 else 1.0
+    seconds = forecast_left * ratio / max(1, jobs)
+    return seconds, (f"{about(seconds)} left (cost model x {ratio:.2f}, as the {len(measured)} run(s) finished "
+                     "here compared with it)")
+
+
 def utc_timestamp() -> str:
     """Now, as the timings file writes it (``2026-11-26T22:44:34Z``)."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
