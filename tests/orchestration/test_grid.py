@@ -162,6 +162,13 @@ def test_a_lock_whose_process_is_gone_is_taken_over_and_said_so(tmp_path):
     assert f"{gone.pid}" in said[0] and not lock.exists()
 
 
+class _Run:
+    """A run as the grid's bookkeeping sees it: its id."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+
+
 class _TimedExecutor:
     """Runs no notebook: each run 'takes' the seconds given, so the grid's own bookkeeping is what is tested."""
 
@@ -214,7 +221,7 @@ def test_time_left_comes_from_the_cost_model_scaled_by_how_the_finished_runs_com
     assert sitting.left == (None, "")  # nothing left after the last run
 
 
-def test_without_rates_for_this_machine_the_time_left_is_the_mean_run_time(tmp_path):
+def test_without_rates_for_this_machine_the_time_left_is_the_mean_run_time():
     from study.orchestration.grid import Sitting
     from study.orchestration.progress import about
 
@@ -222,8 +229,3 @@ def test_without_rates_for_this_machine_the_time_left_is_the_mean_run_time(tmp_p
                       {"runs": {"a": {"seconds": 600.0, "ok": True}}}, "T", 0.0, rates=None)
     sitting.reckon_time_left(jobs=1)
     assert sitting.left == (1200.0, f"{about(1200.0)} left at the mean run time so far")
-
-
-class _Run:
-    def __init__(self, run_id: str) -> None:
-        self.run_id = run_id
